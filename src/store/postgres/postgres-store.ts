@@ -1,0 +1,86 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { EventStore } from '../port.js';
+import { migrateToLatest } from '../sql/migrate.js';
+import { storeMigrations } from '../sql/migrations/index.js';
+import type { StoreDatabase } from '../sql/schema.js';
+import { createSqlEventStore } from '../sql/sql-event-store.js';
+import type { AppendSignal } from '../subscription/append-signal.js';
+
+export interface PostgresStoreOptions {
+  /** e.g. `postgres://postgres@127.0.0.1:5432/test` */
+  readonly connectionString: string;
+  /** Schema that holds the log (created if missing); tests give each store its own. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly pollIntervalMs?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * int8 as a JS number: positions and revisions stay far below 2^53; anything larger is refused
+ * rather than silently rounded.
+ */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n))
+    throw new RangeError(`int8 ${value} exceeds the safe integer range`);
+  return n;
+}
+
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export function createPostgresPool(options: PostgresStoreOptions): pg.Pool {
+  const schema = options.schema ?? 'ledger';
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`Invalid schema name ${schema}`);
+  return new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    types: typeParsers,
+    // Every connection resolves the log's tables and function in this schema.
+    options: `-c search_path=${schema}`,
+  });
+}
+
+/** Opens (and migrates) the PostgreSQL event store; the caller closes it. */
+export async function openPostgresStore(
+  options: PostgresStoreOptions,
+): Promise<{ store: EventStore; db: Kysely<StoreDatabase> }> {
+  const schema = options.schema ?? 'ledger';
+  const pool = createPostgresPool(options);
+  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+    await migrateToLatest(db as Kysely<unknown>, 'store', storeMigrations, schema);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+
+  async function listen(signal: AppendSignal): Promise<() => Promise<void>> {
+    // A dedicated connection: LISTEN belongs to a session, and pooled sessions come and go.
+    const client = new pg.Client({ connectionString: options.connectionString });
+    client.on('notification', () => signal.notify());
+    // A lost listener is not fatal: subscribers fall back to polling.
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query('LISTEN ledger_appended');
+    return async () => {
+      await client.end().catch(() => undefined);
+    };
+  }
+
+  const store = createSqlEventStore({
+    db,
+    listen,
+    destroy: () => db.destroy(),
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+  });
+  return { store, db };
+}

@@ -1,0 +1,245 @@
+import { sql, type Kysely } from 'kysely';
+import { LedgerError } from '../../domain/errors/catalogue.js';
+import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadAllPage,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamAppend,
+  StreamAppendResult,
+  SubscribeOptions,
+} from '../port.js';
+import { AppendSignal } from '../subscription/append-signal.js';
+import { catchUpSubscription } from '../subscription/catch-up.js';
+import { validateAppends } from '../validation.js';
+import type { EventRow, StoreDatabase } from './schema.js';
+
+export const DEFAULT_READ_BATCH = 1000;
+const MAX_READ_BATCH = 10_000;
+
+export interface SqlEventStoreOptions {
+  readonly db: Kysely<StoreDatabase>;
+  /** Starts delivering `ledger_appended` notifications to the signal (LISTEN); returns a stop. */
+  readonly listen: (signal: AppendSignal) => Promise<() => Promise<void>>;
+  /** Closes the underlying driver after the store has stopped listening. */
+  readonly destroy: () => Promise<void>;
+  readonly pollIntervalMs?: number;
+}
+
+/** Encoding of expectations for `ledger_append` (see migration 0001). */
+function encodeExpectation(expected: ExpectedRevision): number {
+  switch (expected) {
+    case 'no_stream':
+      return -1;
+    case 'any':
+      return -2;
+    case 'stream_exists':
+      return -3;
+    default:
+      return expected;
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    id: row.event_id,
+    type: row.type,
+    data: row.data as RecordedEvent['data'],
+    metadata: row.metadata as RecordedEvent['metadata'],
+    recordedAt: row.recorded_at.toISOString(),
+  };
+}
+
+interface DriverError {
+  code?: unknown;
+  detail?: unknown;
+}
+
+/** Turns the SQLSTATEs raised by `ledger_append` into the port's typed errors. */
+function translateAppendError(error: unknown, appends: readonly StreamAppend[]): unknown {
+  const { code, detail } = (error ?? {}) as DriverError;
+  if ((code !== 'LW001' && code !== 'LW002') || typeof detail !== 'string') return error;
+  const parsed = JSON.parse(detail) as Record<string, unknown>;
+  const streamId = String(parsed.streamId);
+  if (code === 'LW002') {
+    return new EventIdConflictError(streamId, String(parsed.eventId), String(parsed.reason));
+  }
+  const expected = appends.find((a) => a.streamId === streamId)?.expectedRevision ?? 'any';
+  const actual = parsed.actual === null ? null : Number(parsed.actual);
+  return new WrongExpectedRevisionError(streamId, expected, actual);
+}
+
+/**
+ * The event store over any PostgreSQL reached through kysely: the server (pg) and PGlite run
+ * exactly this code and SQL. The adapters differ only in how they connect and listen.
+ */
+export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
+  const { db } = options;
+  const appended = new AppendSignal();
+  let stopListening: Promise<() => Promise<void>> | undefined;
+
+  async function appendMany(appends: readonly StreamAppend[]): Promise<StreamAppendResult[]> {
+    validateAppends(appends);
+    const batch = {
+      streams: appends.map((a, i) => ({
+        i,
+        s: a.streamId,
+        e: encodeExpectation(a.expectedRevision),
+        n: a.events.length,
+        ids: a.events.map((event) => event.id),
+      })),
+      events: appends.flatMap((a, i) =>
+        a.events.map((event, k) => ({
+          i,
+          k,
+          id: event.id,
+          t: event.type,
+          d: event.data,
+          m: event.metadata ?? {},
+        })),
+      ),
+    };
+    let rows: {
+      stream_id: string;
+      next_revision: number;
+      last_position: number;
+      idempotent: boolean;
+    }[];
+    try {
+      const result = await sql<(typeof rows)[number]>`
+        SELECT * FROM ledger_append(${JSON.stringify(batch)}::jsonb)`.execute(db);
+      rows = result.rows;
+    } catch (error) {
+      throw translateAppendError(error, appends);
+    }
+    if (rows.some((r) => !r.idempotent)) appended.notify();
+    const byStream = new Map(rows.map((r) => [r.stream_id, r]));
+    return appends.map(({ streamId }) => {
+      const row = byStream.get(streamId);
+      if (row === undefined) {
+        throw new LedgerError(
+          'LEDGER_ERR_INTERNAL',
+          `ledger_append returned no outcome for ${streamId}`,
+        );
+      }
+      return {
+        streamId,
+        nextExpectedRevision: Number(row.next_revision),
+        position: Number(row.last_position),
+        idempotent: row.idempotent,
+      };
+    });
+  }
+
+  async function readAll(opts: ReadAllOptions): Promise<ReadAllPage> {
+    const maxCount = Math.min(opts.maxCount ?? DEFAULT_READ_BATCH, MAX_READ_BATCH);
+    const types = opts.types;
+    if (types === undefined) {
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('position', '>', opts.after)
+        .orderBy('position')
+        .limit(maxCount)
+        .execute();
+      const events = rows.map(toRecordedEvent);
+      return { events, readUpTo: events.at(-1)?.position ?? opts.after };
+    }
+    // With a filter, a short page does not mean "nothing more"; bound the scan by the committed
+    // head so the reader can move past skipped events without guessing.
+    const head = await headPosition();
+    if (types.length === 0 || head <= opts.after)
+      return { events: [], readUpTo: Math.max(head, opts.after) };
+    const rows = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('position', '>', opts.after)
+      .where('position', '<=', head)
+      .where('type', 'in', types)
+      .orderBy('position')
+      .limit(maxCount)
+      .execute();
+    const events = rows.map(toRecordedEvent);
+    return {
+      events,
+      readUpTo: events.length === maxCount ? (events.at(-1)?.position ?? head) : head,
+    };
+  }
+
+  async function headPosition(): Promise<number> {
+    // Every position up to the largest committed one is committed too (appends are serialised).
+    const row = await db
+      .selectFrom('events')
+      .select('position')
+      .orderBy('position', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? 0 : Number(row.position);
+  }
+
+  function ensureListening(): void {
+    stopListening ??= options.listen(appended).catch(() => {
+      // Without notifications the subscription still works by polling.
+      return () => Promise.resolve();
+    });
+  }
+
+  return {
+    capabilities: { atomicMultiStreamAppend: true },
+
+    async append(streamId, events, { expectedRevision }): Promise<AppendResult> {
+      const [result] = await appendMany([{ streamId, events, expectedRevision }]);
+      if (result === undefined)
+        throw new LedgerError('LEDGER_ERR_INTERNAL', 'append returned no outcome');
+      const { nextExpectedRevision, position, idempotent } = result;
+      return { nextExpectedRevision, position, idempotent };
+    },
+
+    appendMany,
+
+    async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+      const backwards = opts.direction === 'backwards';
+      let query = db
+        .selectFrom('events')
+        .selectAll()
+        .where('stream_id', '=', streamId)
+        .orderBy('revision', backwards ? 'desc' : 'asc');
+      if (opts.maxCount !== undefined) query = query.limit(opts.maxCount);
+      if (opts.fromRevision !== undefined) {
+        query = query.where('revision', backwards ? '<=' : '>=', opts.fromRevision);
+      }
+      return (await query.execute()).map(toRecordedEvent);
+    },
+
+    async streamRevision(streamId: string): Promise<number | null> {
+      const row = await db
+        .selectFrom('events')
+        .select('revision')
+        .where('stream_id', '=', streamId)
+        .orderBy('revision', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? null : Number(row.revision);
+    },
+
+    readAll,
+    headPosition,
+
+    subscribeToAll(opts: SubscribeOptions): AsyncIterable<RecordedEvent> {
+      ensureListening();
+      return catchUpSubscription(readAll, appended, opts, options.pollIntervalMs);
+    },
+
+    async close(): Promise<void> {
+      if (stopListening !== undefined) await (await stopListening)();
+      await options.destroy();
+    },
+  };
+}
