@@ -5,6 +5,7 @@
  */
 export const errorCatalogue = {
   LEDGER_ERR_INVALID_INPUT: { status: 400, title: 'The input is not valid' },
+  LEDGER_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
   LEDGER_ERR_WRONG_EXPECTED_REVISION: {
     status: 409,
     title: "The stream's revision is not the one expected",

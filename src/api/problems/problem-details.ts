@@ -1,0 +1,65 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { errorCatalogue, LedgerError, type ErrorCode } from '../../domain/errors/catalogue.js';
+
+/** RFC 9457 problem details, as every error response of the API is shaped. */
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ErrorCode;
+  readonly instance?: string;
+  readonly [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+function problemType(code: ErrorCode): string {
+  return `https://waste-ledger.example/problems/${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+export function problem(
+  code: ErrorCode,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): ProblemDetails {
+  const { status, title } = errorCatalogue[code];
+  return { type: problemType(code), title, status, detail, code, ...extensions };
+}
+
+function send(reply: FastifyReply, body: ProblemDetails): FastifyReply {
+  return reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/**
+ * The one root error handler: typed ledger errors keep their code and details, validation and
+ * client errors answer 4xx, and any other failure is logged and masked as a 500 (no stack trace
+ * or SQL ever reaches a client).
+ */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof LedgerError) {
+      return send(
+        reply,
+        problem(error.code, error.message, { ...error.details, instance: request.url }),
+      );
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return send(reply, {
+        ...problem('LEDGER_ERR_INVALID_INPUT', error.message, { instance: request.url }),
+        status,
+      });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send(
+      reply,
+      problem('LEDGER_ERR_INTERNAL', 'The ledger could not complete the request.', {
+        instance: request.url,
+      }),
+    );
+  });
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, problem('LEDGER_ERR_NOT_FOUND', `No route ${request.method} ${request.url}`)),
+  );
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** Everything the ledger reads from its environment, parsed once at start. */
+export const configSchema = z
+  .object({
+    /** A PostgreSQL connection string; without it the embedded PGlite database is used. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+      .optional(),
+    /** Schema for the log and read models on PostgreSQL. */
+    LEDGER_DB_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+      .default('ledger'),
+    /** Folder of the embedded database (PGlite). */
+    LEDGER_DATA_DIR: z.string().min(1).default('./data/ledger'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  })
+  .strict();
+
+export type LedgerConfig = z.infer<typeof configSchema>;
+
+/** Thrown at start with every problem in the configuration, one per line. */
+export class ConfigurationError extends Error {}
+
+export function parseConfig(env: NodeJS.ProcessEnv): LedgerConfig {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigurationError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

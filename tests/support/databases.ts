@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import { openPGliteStore } from '../../src/store/pglite/pglite-store.js';
+import type { EventStore } from '../../src/store/port.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import type { StoreDatabase } from '../../src/store/sql/schema.js';
+
+/** The PostgreSQL the e2e tests use; `.ci/run` makes sure it is up. */
+export const POSTGRES_URL =
+  process.env.LEDGER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Set by `.ci/run`: a missing PostgreSQL is then a failure, not a skip. */
+const REQUIRE_POSTGRES = process.env.LEDGER_REQUIRE_POSTGRES === '1';
+
+async function canConnect(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+let availability: Promise<boolean> | undefined;
+
+/**
+ * Whether the PostgreSQL tests can run here. Prints one plain line when they are skipped, and
+ * throws instead when `LEDGER_REQUIRE_POSTGRES=1` (CI), so CI never skips them silently.
+ */
+export function postgresAvailable(): Promise<boolean> {
+  availability ??= canConnect().then((ok) => {
+    if (!ok && REQUIRE_POSTGRES) {
+      throw new Error(`LEDGER_REQUIRE_POSTGRES=1 but no PostgreSQL answers at ${POSTGRES_URL}`);
+    }
+    if (!ok) {
+      console.warn(
+        `SKIPPED: PostgreSQL tests — no PostgreSQL answers at ${POSTGRES_URL} ` +
+          '(start one, or set LEDGER_TEST_DATABASE_URL).',
+      );
+    }
+    return ok;
+  });
+  return availability;
+}
+
+export interface OpenedStore {
+  readonly store: EventStore;
+  /** The same database the store writes to, for read models and for tests that need raw SQL. */
+  readonly db: Kysely<StoreDatabase>;
+  /** Closes the store and drops what the test created. */
+  close(): Promise<void>;
+}
+
+export interface StoreHarness {
+  readonly name: 'postgres' | 'pglite';
+  /** A fresh, empty log: its own schema on PostgreSQL, its own in-memory database on PGlite. */
+  open(options?: { pollIntervalMs?: number }): Promise<OpenedStore>;
+}
+
+export const pgliteHarness: StoreHarness = {
+  name: 'pglite',
+  async open(options = {}) {
+    const { store, db } = await openPGliteStore(options);
+    return { store, db, close: () => store.close() };
+  },
+};
+
+export const postgresHarness: StoreHarness = {
+  name: 'postgres',
+  async open(options = {}) {
+    const schema = `test_${randomBytes(6).toString('hex')}`;
+    const { store, db } = await openPostgresStore({
+      connectionString: POSTGRES_URL,
+      schema,
+      ...options,
+    });
+    return {
+      store,
+      db,
+      async close() {
+        await store.close();
+        const admin = new pg.Client({ connectionString: POSTGRES_URL });
+        await admin.connect();
+        try {
+          await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        } finally {
+          await admin.end();
+        }
+      },
+    };
+  },
+};
+
+/** Runs `ledger_append` inside a transaction the caller controls (to hold it open or roll it back). */
+export function rawAppendSql(batch: unknown) {
+  return sql`SELECT * FROM ledger_append(${JSON.stringify(batch)}::jsonb)`;
+}
