@@ -87,7 +87,11 @@ export interface ReadAllOptions {
   /** Read events strictly after this global position (0 reads from the start). */
   readonly after: number;
   readonly maxCount?: number;
-  /** Only these event types; the others are skipped (their positions still count). */
+  /**
+   * Only these event types; the others are skipped (their positions still count). A filtered
+   * page covers at most `maxCount` positions, so it may hold fewer events, even none, before the
+   * head: page on from `readUpTo` until it equals the head.
+   */
   readonly types?: readonly string[];
 }
 

@@ -52,7 +52,9 @@ export function validateAppends(appends: readonly StreamAppend[]): void {
     }
     seenStreams.add(streamId);
     validateExpectedRevision(append.expectedRevision, `${at}.expectedRevision`);
-    if (!Array.isArray(append.events) || append.events.length === 0) {
+    // Callers from JavaScript or the API may pass anything, whatever the types say.
+    const events: unknown = append.events;
+    if (!Array.isArray(events) || events.length === 0) {
       throw new InvalidInputError(`${at}.events`, 'at least one event is required');
     }
     const seenIds = new Set<string>();

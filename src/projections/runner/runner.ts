@@ -56,7 +56,6 @@ export async function applyNextBatch<T extends string>(
 ): Promise<BatchOutcome> {
   const { store, projection } = options;
   const db = options.db as Kysely<CheckpointDatabase>;
-  await ensureCheckpoint(db, checkpointName);
   for (;;) {
     const from = (await readCheckpoint(db, checkpointName)) ?? 0;
     const page = await store.readAll({
@@ -73,7 +72,9 @@ export async function applyNextBatch<T extends string>(
           .where('name', '=', checkpointName)
           .forUpdate()
           .executeTakeFirst();
-        if (locked === undefined || Number(locked.position) !== from) throw new CheckpointMoved();
+        if (locked === undefined)
+          throw new Error(`No checkpoint ${checkpointName}: call setup() first`);
+        if (Number(locked.position) !== from) throw new CheckpointMoved();
         if (page.events.length > 0) await projection.apply(trx as never, page.events, tables);
         await trx
           .updateTable('projection_checkpoints')

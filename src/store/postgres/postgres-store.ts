@@ -29,11 +29,13 @@ function parseInt8(value: string): number {
   return n;
 }
 
+const INT8_OID = 20;
+
+/** The pool's own type parsers: int8 as a safe number, everything else as pg parses it. */
 const typeParsers = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8
-      ? parseInt8
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser(oid: number, format?: 'text' | 'binary'): unknown {
+    return oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format);
+  },
 };
 
 export function createPostgresPool(options: PostgresStoreOptions): pg.Pool {

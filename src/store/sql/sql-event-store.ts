@@ -138,39 +138,38 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     });
   }
 
+  /**
+   * Positions are dense, so a page is a window of positions: (after, after + maxCount]. Every
+   * query scans at most maxCount index entries whatever the planner's statistics say (a young
+   * table's estimates once made PostgreSQL sort the whole remaining log for each page). With a
+   * type filter the window is also capped by the committed head, so the reader may move past
+   * skipped events without guessing.
+   */
   async function readAll(opts: ReadAllOptions): Promise<ReadAllPage> {
     const maxCount = Math.min(opts.maxCount ?? DEFAULT_READ_BATCH, MAX_READ_BATCH);
-    const types = opts.types;
+    const { after, types } = opts;
     if (types === undefined) {
       const rows = await db
         .selectFrom('events')
         .selectAll()
-        .where('position', '>', opts.after)
+        .where('position', '>', after)
+        .where('position', '<=', after + maxCount)
         .orderBy('position')
-        .limit(maxCount)
         .execute();
       const events = rows.map(toRecordedEvent);
-      return { events, readUpTo: events.at(-1)?.position ?? opts.after };
+      return { events, readUpTo: events.at(-1)?.position ?? after };
     }
-    // With a filter, a short page does not mean "nothing more"; bound the scan by the committed
-    // head so the reader can move past skipped events without guessing.
-    const head = await headPosition();
-    if (types.length === 0 || head <= opts.after)
-      return { events: [], readUpTo: Math.max(head, opts.after) };
+    const upTo = Math.min(after + maxCount, await headPosition());
+    if (types.length === 0 || upTo <= after) return { events: [], readUpTo: Math.max(upTo, after) };
     const rows = await db
       .selectFrom('events')
       .selectAll()
-      .where('position', '>', opts.after)
-      .where('position', '<=', head)
+      .where('position', '>', after)
+      .where('position', '<=', upTo)
       .where('type', 'in', types)
       .orderBy('position')
-      .limit(maxCount)
       .execute();
-    const events = rows.map(toRecordedEvent);
-    return {
-      events,
-      readUpTo: events.length === maxCount ? (events.at(-1)?.position ?? head) : head,
-    };
+    return { events: rows.map(toRecordedEvent), readUpTo: upTo };
   }
 
   async function headPosition(): Promise<number> {

@@ -30,10 +30,10 @@ export async function* catchUpSubscription(
       if (aborted()) return;
       yield event;
     }
+    // Caught up only when a page moves the reader no further: a filtered page may be short
+    // (or empty) and still not be at the head.
     const moved = page.readUpTo !== after;
     after = page.readUpTo;
-    if (!moved || page.events.length < batchSize) {
-      await appended.waitForNewerThan(seen, pollIntervalMs, signal);
-    }
+    if (!moved) await appended.waitForNewerThan(seen, pollIntervalMs, signal);
   }
 }

@@ -49,6 +49,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_new bigint := 0;
       v_bases bigint[] := '{}';
       v_offsets bigint[] := '{}';
+      v_streams text[] := '{}';
       v_cur bigint;
       v_start bigint;
       s record;
@@ -62,13 +63,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_head := coalesce(v_head, 0);
       v_last_recorded := coalesce(v_last_recorded, '-infinity');
 
-      -- Every statement below is a single-stream index lookup: their cached plans stay right
-      -- however large the log grows.
-      FOR s IN SELECT * FROM jsonb_to_recordset(batch->'streams') AS x(i int, s text, e bigint, n int, ids uuid[])
+      -- One statement for all streams; its per-stream lookups are correlated subqueries, which
+      -- PostgreSQL runs as index probes whatever its statistics say (a join here was once
+      -- planned as a scan of the whole log), and one statement is planned once, not per stream.
+      FOR s IN
+        SELECT x.i, x.s, x.e, x.n, x.ids,
+               (SELECT e.revision FROM events e WHERE e.stream_id = x.s
+                 ORDER BY e.revision DESC LIMIT 1) AS cur,
+               EXISTS (SELECT 1 FROM events e WHERE e.stream_id = x.s AND e.event_id = ANY (x.ids)) AS seen
+          FROM jsonb_to_recordset(batch->'streams') AS x(i int, s text, e bigint, n int, ids uuid[])
       LOOP
-        SELECT e.revision INTO v_cur FROM events e WHERE e.stream_id = s.s ORDER BY e.revision DESC LIMIT 1;
-
-        IF EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.s AND e.event_id = ANY (s.ids)) THEN
+        v_cur := s.cur;
+        IF s.seen THEN
           -- Idempotent only when the whole append is already stored, unchanged, at one place.
           v_start := NULL;
           FOR r IN SELECT * FROM jsonb_to_recordset(batch->'events') AS y(i int, k int, id uuid, t text, d jsonb)
@@ -108,6 +114,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
             DETAIL = json_build_object('streamId', s.s, 'expected', s.e, 'actual', v_cur)::text;
         END IF;
 
+        v_streams[s.i + 1] := s.s;
         v_bases[s.i + 1] := coalesce(v_cur, -1) + 1;
         v_offsets[s.i + 1] := v_new;
         v_new := v_new + s.n;
@@ -122,12 +129,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         -- Recorded time never goes backwards along the log, even if the server clock does.
         v_recorded := greatest(date_trunc('milliseconds', clock_timestamp()), v_last_recorded);
         INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata, recorded_at)
-        SELECT v_head + v_offsets[re.i + 1] + re.k + 1, rs.s, v_bases[re.i + 1] + re.k,
+        -- The batch lists events stream by stream, which is already position order.
+        SELECT v_head + v_offsets[re.i + 1] + re.k + 1, v_streams[re.i + 1], v_bases[re.i + 1] + re.k,
                re.id, re.t, re.d, coalesce(re.m, '{}'::jsonb), v_recorded
           FROM jsonb_to_recordset(batch->'events') AS re(i int, k int, id uuid, t text, d jsonb, m jsonb)
-          JOIN jsonb_to_recordset(batch->'streams') AS rs(i int, s text) ON rs.i = re.i
-         WHERE v_bases[re.i + 1] IS NOT NULL
-         ORDER BY 1;
+         WHERE v_bases[re.i + 1] IS NOT NULL;
         PERFORM pg_notify('ledger_appended', (v_head + v_new)::text);
       END IF;
     END

@@ -1,0 +1,308 @@
+/**
+ * `npm run bench`: the event store's throughput on PostgreSQL and PGlite, with the issue's
+ * targets beside each figure, printed as a table and written as JSON to bench/results/.
+ *
+ *   npm run bench                         both backends, default sizes
+ *   npm run bench -- --backend postgres   one backend
+ *   npm run bench -- --tickets 40000      batched workload size (5 events per ticket)
+ *
+ * Phases: (a) one event per append, sequential, exact expectations; (b) 100 events per call
+ * (20 tickets × 5) over many streams, 8 calls in flight; (c) readAll of the whole log in pages;
+ * (d) projection catch-up (net kg and events by day and category) through the runner.
+ * Each phase also checks what it produced: (c) every event exactly once, dense and in order;
+ * (d) the read model equals a direct SQL sum over the log and a plain fold of the events.
+ */
+import { tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import { ProjectionRunner } from '../src/projections/runner/runner.js';
+import { projectionMigrations } from '../src/projections/runner/checkpoints.js';
+import { openPGliteStore } from '../src/store/pglite/pglite-store.js';
+import type { EventStore, RecordedEvent, StreamAppend } from '../src/store/port.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { migrateToLatest } from '../src/store/sql/migrate.js';
+import {
+  machine,
+  phase,
+  printTable,
+  timed,
+  writeResults,
+  type PhaseResult,
+} from './support/report.js';
+import { foldNetKg, netKgByDayCategory } from './workload/net-kg-projection.js';
+import { prng, ticketEvents } from './workload/tickets.js';
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'all' },
+    tickets: { type: 'string' },
+    sequential: { type: 'string' },
+    'database-url': {
+      type: 'string',
+      default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    },
+  },
+});
+
+const TARGETS = { sequential: 1500, batched: 20_000, readAll: 45_000, projection: 40_000 };
+const IN_FLIGHT = 8;
+const TICKETS_PER_CALL = 20;
+
+interface Backend {
+  readonly name: 'postgres' | 'pglite';
+  readonly store: EventStore;
+  readonly db: Kysely<unknown>;
+  readonly schema: string;
+  close(): Promise<void>;
+}
+
+async function openBackend(name: 'postgres' | 'pglite'): Promise<Backend> {
+  if (name === 'postgres') {
+    const schema = `bench_${Date.now()}`;
+    const url = args['database-url'];
+    const { store, db } = await openPostgresStore({
+      connectionString: url,
+      schema,
+      poolSize: IN_FLIGHT + 2,
+    });
+    await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, schema);
+    return {
+      name,
+      store,
+      db: db as Kysely<unknown>,
+      schema,
+      async close() {
+        await store.close();
+        const admin = new pg.Client({ connectionString: url });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+        await admin.end();
+      },
+    };
+  }
+  // The embedded default persists to a folder; so does the benchmark, to measure that.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'ledger-bench-'));
+  const { store, db } = await openPGliteStore({ dataDir });
+  await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, 'public');
+  return {
+    name,
+    store,
+    db: db as Kysely<unknown>,
+    schema: 'public',
+    async close() {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function sequentialPhase(store: EventStore, count: number): Promise<PhaseResult> {
+  const random = prng(1);
+  const tickets: StreamAppend[] = Array.from({ length: Math.ceil(count / 5) }, (_, i) =>
+    ticketEvents(random, 1_000_000 + i),
+  );
+  const { seconds } = await timed(async () => {
+    let written = 0;
+    for (const ticket of tickets) {
+      let expectedRevision: StreamAppend['expectedRevision'] = 'no_stream';
+      for (const event of ticket.events) {
+        if (written++ >= count) return;
+        const result = await store.append(ticket.streamId, [event], { expectedRevision });
+        expectedRevision = result.nextExpectedRevision;
+      }
+    }
+  });
+  return phase('(a) append, 1 event per call, sequential', count, seconds, {
+    target: TARGETS.sequential,
+  });
+}
+
+async function batchedPhase(store: EventStore, tickets: number): Promise<PhaseResult> {
+  const random = prng(2);
+  const calls: StreamAppend[][] = [];
+  for (let i = 0; i < tickets; i += TICKETS_PER_CALL) {
+    calls.push(
+      Array.from({ length: Math.min(TICKETS_PER_CALL, tickets - i) }, (_, k) =>
+        ticketEvents(random, i + k),
+      ),
+    );
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const call = calls[next++];
+      if (call !== undefined) await store.appendMany(call);
+    }
+  };
+  const { seconds } = await timed(() => Promise.all(Array.from({ length: IN_FLIGHT }, worker)));
+  return phase(
+    `(b) append, ${TICKETS_PER_CALL * 5} events per call, ${IN_FLIGHT} in flight`,
+    tickets * 5,
+    seconds,
+    {
+      target: TARGETS.batched,
+    },
+  );
+}
+
+async function readAllPhase(
+  store: EventStore,
+): Promise<{ result: PhaseResult; events: RecordedEvent[] }> {
+  const head = await store.headPosition();
+  const events: RecordedEvent[] = [];
+  const { seconds } = await timed(async () => {
+    let after = 0;
+    for (;;) {
+      const page = await store.readAll({ after, maxCount: 1000 });
+      if (page.events.length === 0) break;
+      for (const e of page.events) events.push(e);
+      after = page.readUpTo;
+    }
+  });
+  const dense = events.every((e, i) => e.position === i + 1);
+  const distinct = new Set(events.map((e) => e.id)).size === events.length;
+  const ok = events.length === head && dense && distinct;
+  return {
+    events,
+    result: phase('(c) readAll, pages of 1000', events.length, seconds, {
+      target: TARGETS.readAll,
+      check: `${events.length}/${head} delivered, distinct, positions 1..${head} in order`,
+      ok,
+    }),
+  };
+}
+
+async function projectionPhase(
+  backend: Backend,
+  events: readonly RecordedEvent[],
+): Promise<PhaseResult> {
+  const runner = new ProjectionRunner({
+    store: backend.store,
+    db: backend.db,
+    projection: netKgByDayCategory,
+    batchSize: 2000,
+  });
+  await runner.setup();
+  const { value: checkpoint, seconds } = await timed(() => runner.catchUp());
+  const modelRows = await sql<{ day: string; category: string; net_kg: number; events: number }>`
+    SELECT to_char(day, 'YYYY-MM-DD') AS day, category, net_kg, events FROM bench_net_kg`.execute(
+    backend.db,
+  );
+  const model = new Map(
+    modelRows.rows.map((r) => [
+      `${r.day}|${r.category}`,
+      { netKg: Number(r.net_kg), events: Number(r.events) },
+    ]),
+  );
+  // Two independent checks: a plain fold in JS, and a direct SQL sum over the stored log.
+  const folded = foldNetKg(events);
+  const direct = await sql<{ key: string; net_kg: number; events: number }>`
+    SELECT to_char((data->>'weighedInAt')::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') || '|' || (data->>'category') AS key,
+           sum(CASE WHEN type = 'VehicleWeighedOut' THEN (data->>'netKg')::bigint ELSE 0 END) AS net_kg,
+           count(*) AS events
+      FROM events GROUP BY 1`.execute(backend.db);
+  const same = (
+    a: Map<string, { netKg: number; events: number }>,
+    b: Map<string, { netKg: number; events: number }>,
+  ) =>
+    a.size === b.size &&
+    [...a].every(([k, v]) => b.get(k)?.netKg === v.netKg && b.get(k)?.events === v.events);
+  const sqlMap = new Map(
+    direct.rows.map((r) => [r.key, { netKg: Number(r.net_kg), events: Number(r.events) }]),
+  );
+  const ok = checkpoint === events.length && same(model, folded) && same(model, sqlMap);
+  return phase('(d) projection catch-up, net kg by (day, category)', checkpoint, seconds, {
+    target: TARGETS.projection,
+    check: `${model.size} groups = fold = SQL sum; checkpoint ${checkpoint}`,
+    ok,
+  });
+}
+
+async function rawBaselines(url: string, schema: string): Promise<PhaseResult[]> {
+  const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE raw_rows (id bigint PRIMARY KEY, data jsonb NOT NULL)');
+    const payload = JSON.stringify(ticketEvents(prng(3), 0).events[1]?.data);
+    const single = await timed(async () => {
+      for (let i = 1; i <= 2000; i++)
+        await client.query('INSERT INTO raw_rows VALUES ($1, $2)', [i, payload]);
+    });
+    const multi = await timed(async () => {
+      for (let start = 10_000; start < 60_000; start += 500) {
+        const values = Array.from({ length: 500 }, (_, k) => `(${start + k}, $1)`).join(',');
+        await client.query(`INSERT INTO raw_rows VALUES ${values}`, [payload]);
+      }
+    });
+    const read = await timed(async () => {
+      let after = 0;
+      let n = 0;
+      for (;;) {
+        const { rows } = await client.query<{ id: string }>(
+          'SELECT id, data FROM raw_rows WHERE id > $1 ORDER BY id LIMIT 1000',
+          [after],
+        );
+        if (rows.length === 0) return n;
+        n += rows.length;
+        after = Number(rows.at(-1)?.id);
+      }
+    });
+    return [
+      phase('raw: single-row INSERT, autocommit', 2000, single.seconds),
+      phase('raw: 500-row INSERT', 50_000, multi.seconds),
+      phase('raw: keyset read, pages of 1000', read.value, read.seconds),
+    ];
+  } finally {
+    await client.end();
+  }
+}
+
+async function runBackend(name: 'postgres' | 'pglite') {
+  const tickets = Number(args.tickets ?? (name === 'postgres' ? 20_000 : 10_000));
+  const sequential = Number(args.sequential ?? (name === 'postgres' ? 3000 : 2000));
+  const backend = await openBackend(name);
+  try {
+    const rows: PhaseResult[] = [];
+    rows.push(await sequentialPhase(backend.store, sequential));
+    rows.push(await batchedPhase(backend.store, tickets));
+    const read = await readAllPhase(backend.store);
+    rows.push(read.result);
+    rows.push(await projectionPhase(backend, read.events));
+    const baselines =
+      name === 'postgres' ? await rawBaselines(args['database-url'], backend.schema) : [];
+    printTable(`${name}: ${read.events.length} events in the log`, [...rows, ...baselines]);
+    return { backend: name, log: read.events.length, phases: rows, baselines };
+  } finally {
+    await backend.close();
+  }
+}
+
+async function main() {
+  const backends =
+    args.backend === 'all'
+      ? (['postgres', 'pglite'] as const)
+      : [args.backend as 'postgres' | 'pglite'];
+  const results = [];
+  for (const name of backends) results.push(await runBackend(name));
+  const report = {
+    benchmark: 'store',
+    at: new Date().toISOString(),
+    machine: machine(),
+    targets: TARGETS,
+    results,
+  };
+  const file = path.resolve('bench/results/store.json');
+  await writeResults(file, report);
+  console.log(`\nJSON: ${file}`);
+  console.log(JSON.stringify(report));
+  const failed = results.flatMap((r) => r.phases).filter((p) => p.ok === false);
+  if (failed.length > 0) {
+    console.error(`Correctness check failed: ${failed.map((p) => p.phase).join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

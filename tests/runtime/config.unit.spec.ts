@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, parseConfig } from '../../src/runtime/config.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded database', () => {
+    expect(parseConfig({})).toEqual({
+      LEDGER_DB_SCHEMA: 'ledger',
+      LEDGER_DATA_DIR: './data/ledger',
+      HOST: '127.0.0.1',
+      PORT: 3000,
+    });
+  });
+
+  it('takes a PostgreSQL connection string and ignores unrelated variables', () => {
+    expect(
+      parseConfig({ DATABASE_URL: 'postgres://u@db:5432/ledger', PATH: '/bin', PORT: '8080' }),
+    ).toEqual({
+      DATABASE_URL: 'postgres://u@db:5432/ledger',
+      LEDGER_DB_SCHEMA: 'ledger',
+      LEDGER_DATA_DIR: './data/ledger',
+      HOST: '127.0.0.1',
+      PORT: 8080,
+    });
+  });
+
+  it('explains every problem at once', () => {
+    expect(() =>
+      parseConfig({ DATABASE_URL: 'mysql://x', PORT: '70000', LEDGER_DB_SCHEMA: 'Bad-Name' }),
+    ).toThrow(ConfigurationError);
+    try {
+      parseConfig({ DATABASE_URL: 'mysql://x', PORT: '70000', LEDGER_DB_SCHEMA: 'Bad-Name' });
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain(
+        'DATABASE_URL: must be a postgres:// or postgresql:// connection string',
+      );
+      expect(message).toContain('LEDGER_DB_SCHEMA: must be a lower-case SQL identifier');
+      expect(message).toContain('PORT:');
+    }
+  });
+});
