@@ -1,9 +1,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { ensureCheckpoint, readCheckpoint, type CheckpointDatabase } from './checkpoints.js';
 import type { Projection, TableNames } from './projection.js';
-import { applyNextBatch, liveTables, type RunnerOptions } from './runner.js';
-
-const REBUILD_SUFFIX = '__rebuild';
+import {
+  applyNextBatch,
+  createTablesOnce,
+  liveTables,
+  REBUILD_SUFFIX,
+  type RunnerOptions,
+} from './runner.js';
 
 export interface RebuildProgress {
   readonly checkpoint: number;
@@ -49,8 +53,8 @@ export async function rebuildProjection<T extends string>(
   if ((await readCheckpoint(db, rebuildName)) === undefined) {
     await dropTables(options.db, Object.values<string>(fresh));
   }
-  await projection.createTables(options.db, fresh);
-  await projection.createTables(options.db, live);
+  await createTablesOnce(options.db, projection, fresh);
+  await createTablesOnce(options.db, projection, live);
   await ensureCheckpoint(db, rebuildName);
   await ensureCheckpoint(db, projection.name);
 

@@ -36,11 +36,42 @@ export interface ProjectionLag {
 /** The checkpoint moved under us (a rebuild swapped tables in, or another runner): read again. */
 class CheckpointMoved extends Error {}
 
+/** PostgreSQL cuts longer identifiers short, which would break the rebuild's renames. */
+const MAX_IDENTIFIER_LENGTH = 63;
+export const REBUILD_SUFFIX = '__rebuild';
+
 /** The live tables carry the logical names. */
 export function liveTables<T extends string>(projection: Projection<T>): TableNames<T> {
+  for (const table of projection.tables) {
+    if (`${table}${REBUILD_SUFFIX}_pkey`.length > MAX_IDENTIFIER_LENGTH) {
+      throw new Error(
+        `Projection ${projection.name}: table name ${table} is too long (at most ${
+          MAX_IDENTIFIER_LENGTH - REBUILD_SUFFIX.length - '_pkey'.length
+        } characters)`,
+      );
+    }
+  }
   return Object.fromEntries(
     projection.tables.map((t): [string, string] => [t, t]),
   ) as TableNames<T>;
+}
+
+/**
+ * Creates a projection's tables under an advisory lock: two runners starting at once would
+ * otherwise race in `CREATE TABLE IF NOT EXISTS` (PostgreSQL then fails on its catalogue's
+ * unique index).
+ */
+export async function createTablesOnce<T extends string>(
+  db: Kysely<unknown>,
+  projection: Projection<T>,
+  tables: TableNames<T>,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`projection:${projection.name}`}))`.execute(
+      trx,
+    );
+    await projection.createTables(trx, tables);
+  });
 }
 
 /**
@@ -105,7 +136,7 @@ export class ProjectionRunner<T extends string> {
 
   /** Creates the read model's tables and checkpoint if they do not exist. */
   async setup(): Promise<void> {
-    await this.#options.projection.createTables(this.#options.db, this.#tables);
+    await createTablesOnce(this.#options.db, this.#options.projection, this.#tables);
     await ensureCheckpoint(this.#options.db as Kysely<CheckpointDatabase>, this.name);
   }
 
