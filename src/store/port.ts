@@ -36,7 +36,10 @@ export interface EventMetadata {
 }
 
 export interface EventToAppend {
-  /** UUID chosen by the producer; a retry sends the same id, which makes appends idempotent. */
+  /**
+   * UUID chosen by the producer; a retry sends the same id, which makes appends idempotent.
+   * Stored as a PostgreSQL uuid, so it reads back in lower case.
+   */
   readonly id: string;
   readonly type: string;
   readonly data: JsonObject;

@@ -25,11 +25,15 @@ export function validateExpectedRevision(value: unknown, field: string): Expecte
  * Checks a whole batch before anything is sent to the database, so that bad input raises a typed
  * error naming the field and writes nothing.
  */
-export function validateAppends(appends: readonly StreamAppend[]): void {
+export function validateAppends(
+  appends: readonly StreamAppend[],
+  fieldPrefix: (index: number) => string = (i) => `appends[${i}].`,
+): void {
   if (appends.length === 0) throw new InvalidInputError('appends', 'nothing to append');
   const seenStreams = new Set<string>();
   appends.forEach((append, i) => {
-    const at = `appends[${i}]`;
+    // `at` ends with a dot, or is empty for a single-stream append.
+    const at = fieldPrefix(i);
     const { streamId } = append;
     if (
       typeof streamId !== 'string' ||
@@ -37,29 +41,26 @@ export function validateAppends(appends: readonly StreamAppend[]): void {
       streamId.length > MAX_STREAM_ID_LENGTH
     ) {
       throw new InvalidInputError(
-        `${at}.streamId`,
+        `${at}streamId`,
         `streamId must be 1–${MAX_STREAM_ID_LENGTH} characters`,
       );
     }
     if (streamId.startsWith('$')) {
-      throw new InvalidInputError(`${at}.streamId`, 'stream ids starting with $ are reserved');
+      throw new InvalidInputError(`${at}streamId`, 'stream ids starting with $ are reserved');
     }
     if (seenStreams.has(streamId)) {
-      throw new InvalidInputError(
-        `${at}.streamId`,
-        `stream ${streamId} appears twice in one batch`,
-      );
+      throw new InvalidInputError(`${at}streamId`, `stream ${streamId} appears twice in one batch`);
     }
     seenStreams.add(streamId);
-    validateExpectedRevision(append.expectedRevision, `${at}.expectedRevision`);
+    validateExpectedRevision(append.expectedRevision, `${at}expectedRevision`);
     // Callers from JavaScript or the API may pass anything, whatever the types say.
     const events: unknown = append.events;
     if (!Array.isArray(events) || events.length === 0) {
-      throw new InvalidInputError(`${at}.events`, 'at least one event is required');
+      throw new InvalidInputError(`${at}events`, 'at least one event is required');
     }
     const seenIds = new Set<string>();
     append.events.forEach((event, j) => {
-      const ef = `${at}.events[${j}]`;
+      const ef = `${at}events[${j}]`;
       if (typeof event.id !== 'string' || !UUID.test(event.id)) {
         throw new InvalidInputError(`${ef}.id`, 'event id must be a UUID');
       }

@@ -1,7 +1,6 @@
 import {
   CompiledQuery,
   PostgresAdapter,
-  PostgresIntrospector,
   PostgresQueryCompiler,
   type DatabaseConnection,
   type Dialect,
@@ -10,6 +9,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { SchemaIntrospector } from '../sql/schema-introspector.js';
 
 /** The subset of PGlite that this dialect calls (structural, so tests need no PGlite import). */
 export interface PGliteLike {
@@ -22,8 +22,8 @@ export interface PGliteLike {
 /**
  * A kysely dialect for PGlite. PGlite is one PostgreSQL session in-process, so the driver hands
  * out its single connection to one user at a time: a transaction holds it until commit or
- * rollback, and every other query waits its turn. SQL is PostgreSQL's, so the adapter, compiler
- * and introspector are kysely's own.
+ * rollback, and every other query waits its turn. SQL is PostgreSQL's, so the adapter and
+ * compiler are kysely's own; introspection covers the `public` schema, where the ledger lives.
  */
 export class PGliteDialect implements Dialect {
   constructor(private readonly pglite: PGliteLike) {}
@@ -37,7 +37,7 @@ export class PGliteDialect implements Dialect {
     return new PostgresQueryCompiler();
   }
   createIntrospector(db: Kysely<unknown>) {
-    return new PostgresIntrospector(db);
+    return new SchemaIntrospector(db, 'public');
   }
 }
 

@@ -1,9 +1,10 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type DatabaseIntrospector } from 'kysely';
 import pg from 'pg';
 import type { EventStore } from '../port.js';
 import { migrateToLatest } from '../sql/migrate.js';
 import { storeMigrations } from '../sql/migrations/index.js';
 import type { StoreDatabase } from '../sql/schema.js';
+import { SchemaIntrospector } from '../sql/schema-introspector.js';
 import { createSqlEventStore } from '../sql/sql-event-store.js';
 import type { AppendSignal } from '../subscription/append-signal.js';
 
@@ -50,13 +51,28 @@ export function createPostgresPool(options: PostgresStoreOptions): pg.Pool {
   });
 }
 
+/** kysely's PostgreSQL dialect, introspecting only the ledger's schema (see SchemaIntrospector). */
+class SchemaScopedPostgresDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SchemaIntrospector(db, this.schema);
+  }
+}
+
 /** Opens (and migrates) the PostgreSQL event store; the caller closes it. */
 export async function openPostgresStore(
   options: PostgresStoreOptions,
 ): Promise<{ store: EventStore; db: Kysely<StoreDatabase> }> {
   const schema = options.schema ?? 'ledger';
   const pool = createPostgresPool(options);
-  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<StoreDatabase>({
+    dialect: new SchemaScopedPostgresDialect({ pool }, schema),
+  });
   try {
     await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
     await migrateToLatest(db as Kysely<unknown>, 'store', storeMigrations, schema);

@@ -85,8 +85,11 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
   const appended = new AppendSignal();
   let stopListening: Promise<() => Promise<void>> | undefined;
 
-  async function appendMany(appends: readonly StreamAppend[]): Promise<StreamAppendResult[]> {
-    validateAppends(appends);
+  async function appendMany(
+    appends: readonly StreamAppend[],
+    fieldPrefix?: (index: number) => string,
+  ): Promise<StreamAppendResult[]> {
+    validateAppends(appends, fieldPrefix);
     const batch = {
       streams: appends.map((a, i) => ({
         i,
@@ -183,25 +186,27 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     return row === undefined ? 0 : Number(row.position);
   }
 
-  function ensureListening(): void {
+  function ensureListening(): Promise<unknown> {
     stopListening ??= options.listen(appended).catch(() => {
       // Without notifications the subscription still works by polling.
       return () => Promise.resolve();
     });
+    return stopListening;
   }
 
   return {
     capabilities: { atomicMultiStreamAppend: true },
 
     async append(streamId, events, { expectedRevision }): Promise<AppendResult> {
-      const [result] = await appendMany([{ streamId, events, expectedRevision }]);
+      // Errors name fields as the caller passed them: `events[1].id`, not `appends[0].events[1].id`.
+      const [result] = await appendMany([{ streamId, events, expectedRevision }], () => '');
       if (result === undefined)
         throw new LedgerError('LEDGER_ERR_INTERNAL', 'append returned no outcome');
       const { nextExpectedRevision, position, idempotent } = result;
       return { nextExpectedRevision, position, idempotent };
     },
 
-    appendMany,
+    appendMany: (appends) => appendMany(appends),
 
     async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
       const backwards = opts.direction === 'backwards';
@@ -232,8 +237,14 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     headPosition,
 
     subscribeToAll(opts: SubscribeOptions): AsyncIterable<RecordedEvent> {
-      ensureListening();
-      return catchUpSubscription(readAll, appended, opts, options.pollIntervalMs);
+      const listening = ensureListening();
+      const pollIntervalMs = options.pollIntervalMs;
+      return (async function* () {
+        // Listen before the first read: an append committed in between would otherwise wake
+        // nobody, and the subscriber would wait a whole polling interval.
+        await listening;
+        yield* catchUpSubscription(readAll, appended, opts, pollIntervalMs);
+      })();
     },
 
     async close(): Promise<void> {

@@ -50,6 +50,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_bases bigint[] := '{}';
       v_offsets bigint[] := '{}';
       v_streams text[] := '{}';
+      v_inserted bigint;
       v_cur bigint;
       v_start bigint;
       s record;
@@ -134,6 +135,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
                re.id, re.t, re.d, coalesce(re.m, '{}'::jsonb), v_recorded
           FROM jsonb_to_recordset(batch->'events') AS re(i int, k int, id uuid, t text, d jsonb, m jsonb)
          WHERE v_bases[re.i + 1] IS NOT NULL;
+        -- The adapters build consistent batches; a hand-made call must not leave a gap.
+        GET DIAGNOSTICS v_inserted = ROW_COUNT;
+        IF v_inserted <> v_new THEN
+          RAISE EXCEPTION USING ERRCODE = 'LW003',
+            MESSAGE = format('malformed batch: %s events declared, %s given', v_new, v_inserted);
+        END IF;
         PERFORM pg_notify('ledger_appended', (v_head + v_new)::text);
       END IF;
     END
