@@ -5,7 +5,7 @@ import { migrateToLatest } from '../sql/migrate.js';
 import { storeMigrations } from '../sql/migrations/index.js';
 import type { StoreDatabase } from '../sql/schema.js';
 import { SchemaIntrospector } from '../sql/schema-introspector.js';
-import { createSqlEventStore } from '../sql/sql-event-store.js';
+import { APPEND_SQL, createSqlEventStore, type AppendRow } from '../sql/sql-event-store.js';
 import type { AppendSignal } from '../subscription/append-signal.js';
 
 export interface PostgresStoreOptions {
@@ -97,6 +97,15 @@ export async function openPostgresStore(
   const store = createSqlEventStore({
     db,
     listen,
+    // A named statement is parsed and planned once per connection instead of once per append.
+    executeAppend: async (batchJson) =>
+      (
+        await pool.query<AppendRow>({
+          name: 'ledger_append',
+          text: APPEND_SQL,
+          values: [batchJson],
+        })
+      ).rows,
     destroy: () => db.destroy(),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
   });

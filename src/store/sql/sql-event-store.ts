@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import { LedgerError } from '../../domain/errors/catalogue.js';
 import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
 import type {
@@ -28,6 +28,21 @@ export interface SqlEventStoreOptions {
   /** Closes the underlying driver after the store has stopped listening. */
   readonly destroy: () => Promise<void>;
   readonly pollIntervalMs?: number;
+  /**
+   * Runs `APPEND_SQL` with the batch as its one parameter, if the adapter has a faster way than
+   * kysely (the pg adapter uses a named prepared statement). Same SQL either way.
+   */
+  readonly executeAppend?: (batchJson: string) => Promise<readonly AppendRow[]>;
+}
+
+/** The one statement every append runs; `$1` is the batch as JSON text. */
+export const APPEND_SQL = 'SELECT * FROM ledger_append($1::jsonb)';
+
+export interface AppendRow {
+  readonly stream_id: string;
+  readonly next_revision: number;
+  readonly last_position: number;
+  readonly idempotent: boolean;
 }
 
 /** Encoding of expectations for `ledger_append` (see migration 0001). */
@@ -109,16 +124,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
         })),
       ),
     };
-    let rows: {
-      stream_id: string;
-      next_revision: number;
-      last_position: number;
-      idempotent: boolean;
-    }[];
+    const batchJson = JSON.stringify(batch);
+    let rows: readonly AppendRow[];
     try {
-      const result = await sql<(typeof rows)[number]>`
-        SELECT * FROM ledger_append(${JSON.stringify(batch)}::jsonb)`.execute(db);
-      rows = result.rows;
+      rows =
+        options.executeAppend === undefined
+          ? (await db.executeQuery<AppendRow>(CompiledQuery.raw(APPEND_SQL, [batchJson]))).rows
+          : await options.executeAppend(batchJson);
     } catch (error) {
       throw translateAppendError(error, appends);
     }
