@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Files share one PostgreSQL server but each uses its own schema, so they may run in parallel.
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './tests/support/summary-reporter.ts'],
   },
 });
