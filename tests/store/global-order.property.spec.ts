@@ -31,6 +31,7 @@ import {
   type StoreHarness,
 } from '../support/databases.js';
 import { openStore } from './contract.js';
+import { encodeExpectation } from '../../src/store/sql/sql-event-store.js';
 
 const available = await postgresAvailable();
 
@@ -85,18 +86,6 @@ function eventId(appender: number, op: number, slot: number, k: number): string 
   return `${hex(appender, 8)}-${hex(op, 4)}-4${hex(slot, 3)}-8${hex(k, 3)}-${hex(0, 12)}`;
 }
 
-function encodeExpectation(expected: ExpectedRevision): number {
-  switch (expected) {
-    case 'no_stream':
-      return -1;
-    case 'any':
-      return -2;
-    case 'stream_exists':
-      return -3;
-    default:
-      return expected;
-  }
-}
 
 class Rollback extends Error {}
 

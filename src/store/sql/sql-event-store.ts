@@ -46,7 +46,7 @@ export interface AppendRow {
 }
 
 /** Encoding of expectations for `ledger_append` (see migration 0001). */
-function encodeExpectation(expected: ExpectedRevision): number {
+export function encodeExpectation(expected: ExpectedRevision): number {
   switch (expected) {
     case 'no_stream':
       return -1;
