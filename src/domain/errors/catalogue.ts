@@ -14,6 +14,31 @@ export const errorCatalogue = {
     status: 409,
     title: 'An event with this id is already stored with other content or at another place',
   },
+  LEDGER_ERR_UNKNOWN_SITE: { status: 422, title: 'The site is not registered' },
+  LEDGER_ERR_UNKNOWN_VEHICLE: { status: 422, title: 'The vehicle is not registered' },
+  LEDGER_ERR_TARE_NOT_BELOW_GROSS: { status: 422, title: 'The tare is not below the gross weight' },
+  LEDGER_ERR_OVER_LEGAL_LIMIT: {
+    status: 422,
+    title: "The gross weight is above the vehicle's legal limit",
+  },
+  LEDGER_ERR_NOT_ACCEPTED: { status: 422, title: 'The site does not accept this material' },
+  LEDGER_ERR_SITE_NOT_VALID: { status: 422, title: "The site's permit does not cover this day" },
+  LEDGER_ERR_TIME_IN_FUTURE: {
+    status: 422,
+    title: "The time is more than 10 minutes ahead of the ledger's clock",
+  },
+  LEDGER_ERR_OUT_OF_ORDER: { status: 422, title: 'The weighing is out of order' },
+  LEDGER_ERR_TICKET_NOT_OPEN: { status: 409, title: 'The ticket is not open' },
+  LEDGER_ERR_TICKET_NOT_WEIGHED: { status: 409, title: 'The ticket has no complete weighing' },
+  LEDGER_ERR_TICKET_VOIDED: { status: 409, title: 'The ticket is voided' },
+  LEDGER_ERR_TICKET_NUMBER_REUSED: {
+    status: 409,
+    title: 'The ticket number is already used with other content',
+  },
+  LEDGER_ERR_PLATE_HAS_OPEN_TICKET: {
+    status: 409,
+    title: 'The vehicle already has an open ticket at this site',
+  },
   LEDGER_ERR_STORE_UNAVAILABLE: { status: 503, title: 'The event store cannot be reached' },
   LEDGER_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -41,6 +66,20 @@ export class InvalidInputError extends LedgerError {
   readonly field: string;
   constructor(field: string, message: string) {
     super('LEDGER_ERR_INVALID_INPUT', message, { field });
+    this.field = field;
+  }
+}
+
+/** A business rule the command breaks: nothing is written, the code says which rule. */
+export class RuleViolation extends LedgerError {
+  readonly field: string | undefined;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    field?: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, message, field === undefined ? details : { field, ...details });
     this.field = field;
   }
 }

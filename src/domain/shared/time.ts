@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * An instant with an explicit offset, e.g. `2026-03-03T08:15:00+08:00` or `…Z`. A time without
+ * an offset is refused: whose 08:15 would it be?
+ */
+export const offsetTimestampSchema = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/,
+    'must be an ISO 8601 date-time with an offset, e.g. 2026-03-03T08:15:00+08:00',
+  )
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real date-time');
+
+export type OffsetTimestamp = z.infer<typeof offsetTimestampSchema>;
+
+/** A calendar date, `YYYY-MM-DD`. */
+export const calendarDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'is not a real date');
+
+export function epochMs(timestamp: OffsetTimestamp): number {
+  return Date.parse(timestamp);
+}
+
+/** How far ahead of the ledger's clock a reported time may be (weighbridge clocks drift). */
+export const MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The business day of an instant: its local calendar date in the jurisdiction's time zone
+ * (Asia/Shanghai by default). A weighing at 23:50 local belongs to that day, whatever the
+ * offset it was reported with.
+ */
+export function businessDay(timestamp: OffsetTimestamp, timeZone: string): string {
+  let format = formatters.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    formatters.set(timeZone, format);
+  }
+  return format.format(new Date(epochMs(timestamp)));
+}
+
+/** True when the name is a time zone this runtime knows (e.g. Asia/Shanghai). */
+export function isKnownTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
