@@ -437,7 +437,9 @@ export function plateOf(command: WeighingCommand, state: TicketState): string | 
     case 'RecordOnePassWeighing':
     case 'RejectLoad':
       return command.data.plate;
-    default:
+    case 'RecordWeighOut':
+    case 'CorrectTicket':
+    case 'VoidTicket':
       if (state.status === 'open') return state.weighIn.plate;
       if (state.status === 'weighed') return state.weighing.plate;
       return undefined;
