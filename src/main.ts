@@ -1,23 +1,52 @@
 import { buildApp } from './api/app.js';
+import { dailyTonnage } from './projections/daily-tonnage/projection.js';
+import { ProjectionRunner } from './projections/runner/runner.js';
 import { ConfigurationError, parseConfig } from './runtime/config.js';
 import { openLedger } from './runtime/open-ledger.js';
 
+/** How often an idle projection looks for new events (read-your-writes waits at most this). */
+const PROJECTION_IDLE_MS = 50;
+
 /** `npm start`: parse the configuration once, open the ledger, serve the API until signalled. */
 async function main(): Promise<void> {
+  const started = Date.now();
   const config = parseConfig(process.env);
   const ledger = await openLedger(config);
-  const app = buildApp({ store: ledger.store, logger: true });
+  let shuttingDown = false;
+  const app = await buildApp({
+    store: ledger.store,
+    db: ledger.db,
+    timeZone: config.LEDGER_TIMEZONE,
+    logger: true,
+    isShuttingDown: () => shuttingDown,
+  });
+
+  const projections = new AbortController();
+  const tonnage = new ProjectionRunner({
+    store: ledger.store,
+    db: ledger.db,
+    projection: dailyTonnage,
+    onError: (error) =>
+      app.log.error({ err: error }, 'daily-tonnage projection batch failed; retrying'),
+  });
+  await tonnage.setup();
+  const running = tonnage.run(projections.signal, PROJECTION_IDLE_MS);
+
   await app.listen({ host: config.HOST, port: config.PORT });
+  const head = await ledger.store.headPosition();
   console.log(
-    `Waste ledger: ${ledger.description}; head position ${await ledger.store.headPosition()}`,
+    `Waste ledger ready in ${Date.now() - started} ms: ${ledger.description}; head position ${head}; ` +
+      `business days in ${config.LEDGER_TIMEZONE}. API docs: http://${config.HOST}:${config.PORT}/docs`,
   );
 
-  let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: closing`);
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log(`${signal}: finishing in-flight requests, then closing`);
+    // fastify stops accepting connections and waits for the requests in flight.
     await app.close();
+    projections.abort();
+    await running;
     await ledger.close();
     process.exit(0);
   };

@@ -1,17 +1,39 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { MasterData } from '../ingestion/master-data.js';
+import { WeighingIngestion } from '../ingestion/weighing-ingestion.js';
 import type { EventStore } from '../store/port.js';
 import { registerHealthRoutes } from './health/health-routes.js';
+import { registerMasterDataRoutes } from './master-data/master-data-routes.js';
+import { registerOpenApi } from './openapi/register-openapi.js';
 import { registerProblemHandlers } from './problems/problem-details.js';
+import { registerTonnageRoutes } from './tonnage/tonnage-routes.js';
+import { registerWeighingRoutes } from './weighings/weighing-routes.js';
 
 export interface AppDependencies {
   readonly store: EventStore;
+  /** Where read models live (the tonnage query reads it). */
+  readonly db: Kysely<unknown>;
+  /** IANA zone of business days. */
+  readonly timeZone: string;
   readonly logger?: boolean;
+  readonly isShuttingDown?: () => boolean;
 }
 
+/** A batch of 1 000 reports with their data stays well under this. */
+const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
 /** Builds the HTTP API without listening (tests use `app.inject`). */
-export function buildApp(deps: AppDependencies): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
   registerProblemHandlers(app);
-  registerHealthRoutes(app, deps.store);
+  await registerOpenApi(app);
+  const masterData = new MasterData(deps.store);
+  const ingestion = new WeighingIngestion(deps.store, masterData, deps.timeZone);
+  registerHealthRoutes(app, deps.store, deps.isShuttingDown);
+  registerMasterDataRoutes(app, masterData);
+  registerWeighingRoutes(app, { ingestion, store: deps.store });
+  registerTonnageRoutes(app, deps.db);
+  await app.ready();
   return app;
 }

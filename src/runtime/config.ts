@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isKnownTimeZone } from '../domain/shared/time.js';
 
 /** Everything the ledger reads from its environment, parsed once at start. */
 export const configSchema = z
@@ -15,6 +16,11 @@ export const configSchema = z
       .default('ledger'),
     /** Folder of the embedded database (PGlite). */
     LEDGER_DATA_DIR: z.string().min(1).default('./data/ledger'),
+    /** IANA time zone whose calendar days are business days. */
+    LEDGER_TIMEZONE: z
+      .string()
+      .refine(isKnownTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
+      .default('Asia/Shanghai'),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   })

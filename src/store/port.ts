@@ -79,6 +79,12 @@ export interface StreamAppendResult extends AppendResult {
   readonly streamId: string;
 }
 
+/*
+ * Within one stream of an append, events take consecutive positions (the SQL adapters assign
+ * positions stream by stream, in the order given), so the position of event k of n is
+ * `position - (n - 1 - k)`.
+ */
+
 export interface ReadStreamOptions {
   readonly direction?: 'forwards' | 'backwards';
   /** Inclusive; defaults to the first (forwards) or the last (backwards) revision. */
@@ -142,6 +148,12 @@ export interface EventStore {
   appendMany(appends: readonly StreamAppend[]): Promise<readonly StreamAppendResult[]>;
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]>;
+
+  /**
+   * Several whole streams at once, forwards (one round trip where the adapter can): a stream
+   * that does not exist maps to an empty list.
+   */
+  readStreams(streamIds: readonly string[]): Promise<ReadonlyMap<string, readonly RecordedEvent[]>>;
 
   /** The revision of the stream's last event, or `null` when the stream does not exist. */
   streamRevision(streamId: string): Promise<number | null>;

@@ -15,14 +15,22 @@ describe('HTTP API skeleton (PGlite)', () => {
       [{ id: '0b7c2a52-3f1d-4c55-9a0e-0d1f5a3c9e01', type: 'Probe', data: {} }],
       { expectedRevision: 'no_stream' },
     );
-    const app = buildApp({ store: opened.store });
+    const app = await buildApp({
+      store: opened.store,
+      db: opened.db as never,
+      timeZone: 'Asia/Shanghai',
+    });
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok', headPosition: 1 });
   });
 
   it('answers an unknown route with problem+json', async () => {
-    const app = buildApp({ store: opened.store });
+    const app = await buildApp({
+      store: opened.store,
+      db: opened.db as never,
+      timeZone: 'Asia/Shanghai',
+    });
     const response = await app.inject({ method: 'GET', url: '/nowhere' });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -40,7 +48,11 @@ describe('HTTP API skeleton (PGlite)', () => {
       ...opened.store,
       headPosition: () => Promise.reject(new Error('SELECT secret FROM x')),
     };
-    const app = buildApp({ store: failing });
+    const app = await buildApp({
+      store: failing,
+      db: opened.db as never,
+      timeZone: 'Asia/Shanghai',
+    });
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(500);
     expect(response.json()).toEqual({

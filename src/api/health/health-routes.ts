@@ -1,7 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventStore } from '../../store/port.js';
 
-/** Liveness and the log's head, so an operator can see the ledger breathe. */
-export function registerHealthRoutes(app: FastifyInstance, store: EventStore): void {
+/**
+ * Liveness (the process answers) and readiness (the store answers, and the process is not
+ * shutting down), for an orchestrator; /health also reports the log's head.
+ */
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  store: EventStore,
+  isShuttingDown: () => boolean = () => false,
+): void {
   app.get('/health', async () => ({ status: 'ok', headPosition: await store.headPosition() }));
+  app.get('/health/live', () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_request, reply) => {
+    if (isShuttingDown()) return reply.status(503).send({ status: 'shutting down' });
+    try {
+      return { status: 'ready', headPosition: await store.headPosition() };
+    } catch {
+      return reply.status(503).send({ status: 'store unavailable' });
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { errorCatalogue, LedgerError, type ErrorCode } from '../../domain/errors/catalogue.js';
 
 /** RFC 9457 problem details, as every error response of the API is shaped. */
@@ -38,6 +39,34 @@ function send(reply: FastifyReply, body: ProblemDetails): FastifyReply {
  */
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      // `/items/3/data/grossKg` in the body becomes `items[3].data.grossKg`.
+      const errors = error.validation.map((v) => ({
+        field: v.instancePath
+          .split('/')
+          .filter((part) => part !== '')
+          .reduce(
+            (acc, part) =>
+              /^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`,
+            '',
+          ),
+        message: v.message ?? 'is not valid',
+      }));
+      const first = errors[0] ?? { field: '', message: 'is not valid' };
+      const where = error.validationContext ?? 'request';
+      return send(
+        reply,
+        problem(
+          'LEDGER_ERR_INVALID_INPUT',
+          `${where}${first.field === '' ? '' : `.${first.field}`}: ${first.message}`,
+          {
+            field: first.field,
+            errors,
+            instance: request.url,
+          },
+        ),
+      );
+    }
     if (error instanceof LedgerError) {
       return send(
         reply,

@@ -39,6 +39,10 @@ export const errorCatalogue = {
     status: 409,
     title: 'The vehicle already has an open ticket at this site',
   },
+  LEDGER_ERR_NOT_CAUGHT_UP: {
+    status: 503,
+    title: 'The projection has not reached the requested position yet',
+  },
   LEDGER_ERR_STORE_UNAVAILABLE: { status: 503, title: 'The event store cannot be reached' },
   LEDGER_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

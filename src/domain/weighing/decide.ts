@@ -30,9 +30,13 @@ export interface WeighingDecision {
   readonly gate: readonly GateEvent[];
 }
 
-/** A measured tare may drift this far from the stored one before it is a finding. */
+/**
+ * A measured tare may drift this far from the stored one before it is a finding: 200 kg or 2 %
+ * of the stored tare, whichever is more. Drifts are whole kilograms, so 2 % is rounded down
+ * (10 025 kg stored: 200.5 kg, and a drift of 201 kg is beyond it).
+ */
 export function tareToleranceKg(storedTareKg: number): number {
-  return Math.max(200, Math.round(storedTareKg * 0.02));
+  return Math.max(200, Math.floor(storedTareKg / 50));
 }
 
 /** Two weigh-ins of one plate at one site closer than this are a finding. */
@@ -215,8 +219,9 @@ function decideFirstWeighing(
           },
         ];
   if (gate.last !== undefined) {
-    const seconds = Math.round((epochMs(data.weighedInAt) - epochMs(gate.last.weighedInAt)) / 1000);
-    if (seconds >= 0 && seconds < REPEAT_WEIGHING_WINDOW_S) {
+    // Compared in milliseconds: 299.5 s apart is within the window, whatever it rounds to.
+    const apartMs = epochMs(data.weighedInAt) - epochMs(gate.last.weighedInAt);
+    if (apartMs >= 0 && apartMs < REPEAT_WEIGHING_WINDOW_S * 1000) {
       ticket.push({
         type: 'RepeatWeighingSuspected',
         data: {
@@ -225,7 +230,7 @@ function decideFirstWeighing(
           plate: data.plate,
           previousTicketNo: gate.last.ticketNo,
           previousWeighedInAt: gate.last.weighedInAt,
-          secondsApart: seconds,
+          secondsApart: Math.floor(apartMs / 1000),
         },
       });
     }

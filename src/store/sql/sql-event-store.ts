@@ -234,6 +234,20 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       return (await query.execute()).map(toRecordedEvent);
     },
 
+    async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+      const result = new Map<string, RecordedEvent[]>(streamIds.map((id) => [id, []]));
+      if (streamIds.length === 0) return result;
+      const rows = await db
+        .selectFrom('events')
+        .selectAll()
+        .where('stream_id', 'in', [...new Set(streamIds)])
+        .orderBy('stream_id')
+        .orderBy('revision')
+        .execute();
+      for (const row of rows) result.get(row.stream_id)?.push(toRecordedEvent(row));
+      return result;
+    },
+
     async streamRevision(streamId: string): Promise<number | null> {
       const row = await db
         .selectFrom('events')

@@ -1,0 +1,296 @@
+import { LedgerError, RuleViolation } from '../domain/errors/catalogue.js';
+import type { WeighingCommand } from '../domain/weighing/commands.js';
+import { decideWeighing, plateOf } from '../domain/weighing/decide.js';
+import {
+  EVENT_SCHEMA_VERSION,
+  gateStreamId,
+  ticketStreamId,
+  type GateEvent,
+  type WeighingEvent,
+} from '../domain/weighing/events.js';
+import {
+  evolveGate,
+  evolveTicket,
+  initialGateState,
+  initialTicketState,
+  type GateState,
+  type TicketState,
+} from '../domain/weighing/ticket.js';
+import { WrongExpectedRevisionError } from '../store/errors.js';
+import type {
+  EventStore,
+  EventToAppend,
+  JsonObject,
+  RecordedEvent,
+  StreamAppend,
+} from '../store/port.js';
+import { derivedEventId, requestDigest } from './ids.js';
+import type { MasterData } from './master-data.js';
+
+/** One weighbridge report as the API receives it: the client's event id and a command. */
+export interface IngestItem {
+  readonly eventId: string;
+  readonly command: WeighingCommand;
+}
+
+export type ItemOutcome =
+  | {
+      readonly status: 'recorded' | 'duplicate';
+      readonly eventId: string;
+      readonly streamId: string;
+      readonly revision: number;
+      readonly position: number;
+      /** Findings recorded with the event (tare drift, repeat weighing). */
+      readonly findings: readonly string[];
+    }
+  | { readonly status: 'rejected'; readonly eventId: string; readonly error: LedgerError };
+
+export interface IngestOptions {
+  /** The ledger's clock (ms since the epoch) when the request arrived. */
+  readonly now: number;
+  readonly actor: string;
+  readonly correlationId: string;
+}
+
+/** An item's outcome before the append: final, to be appended, or the same as an earlier item's. */
+type Planned =
+  | ItemOutcome
+  | {
+      readonly pending: {
+        readonly streamId: string;
+        readonly index: number;
+        readonly findings: string[];
+      };
+    }
+  | { readonly sameAs: number };
+
+/** How often a batch is decided again when a concurrent writer moved one of its streams. */
+const MAX_ATTEMPTS = 8;
+
+interface StreamState<S> {
+  state: S;
+  /** The revision the batch will expect (null: the stream does not exist). */
+  readonly expected: number | null;
+  /** Events of the stream by id, for recognising retries. */
+  readonly byId: Map<string, RecordedEvent>;
+  /** Events this batch will append to the stream. */
+  readonly pending: EventToAppend[];
+}
+
+/**
+ * Records weighbridge reports. A batch is decided item by item against the tickets' current
+ * state (each item sees the ones before it), then everything it records is appended in one
+ * atomic call that expects every stream's revision as read. If another writer moved a stream
+ * meanwhile, the whole batch is decided again. An item that breaks a rule is rejected on its
+ * own; the others are recorded.
+ */
+export class WeighingIngestion {
+  constructor(
+    private readonly store: EventStore,
+    private readonly masterData: MasterData,
+    private readonly timeZone: string,
+  ) {}
+
+  async ingest(items: readonly IngestItem[], options: IngestOptions): Promise<ItemOutcome[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#attempt(items, options);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async #attempt(items: readonly IngestItem[], options: IngestOptions): Promise<ItemOutcome[]> {
+    const tickets = await this.#load(
+      items.map((i) => ticketStreamId(i.command.data.siteId, i.command.data.ticketNo)),
+      initialTicketState,
+      (state: TicketState, e) => evolveTicket(state, e as unknown as WeighingEvent),
+    );
+    const sites = await this.masterData.sites(items.map((i) => i.command.data.siteId));
+    const plates = new Set<string>();
+    for (const item of items) {
+      const ticket = tickets.get(
+        ticketStreamId(item.command.data.siteId, item.command.data.ticketNo),
+      );
+      const plate = ticket === undefined ? undefined : plateOf(item.command, ticket.state);
+      if (plate !== undefined) plates.add(plate);
+    }
+    const vehicles = await this.masterData.vehicles(plates);
+    const gates = await this.#load(
+      items.flatMap((i) => {
+        const ticket = tickets.get(ticketStreamId(i.command.data.siteId, i.command.data.ticketNo));
+        const plate = ticket === undefined ? undefined : plateOf(i.command, ticket.state);
+        return plate === undefined ? [] : [gateStreamId(i.command.data.siteId, plate)];
+      }),
+      initialGateState,
+      (state: GateState, e) => evolveGate(state, e as unknown as GateEvent),
+    );
+
+    const outcomes: Planned[] = [];
+    const seenInBatch = new Map<string, { digest: string; outcomeIndex: number }>();
+
+    for (const item of items) {
+      const { command, eventId } = item;
+      const digest = requestDigest(command.type, command.data);
+      const streamId = ticketStreamId(command.data.siteId, command.data.ticketNo);
+      const ticket = tickets.get(streamId);
+      if (ticket === undefined) throw new Error(`ticket stream ${streamId} was not loaded`);
+
+      // A retry: within this batch, or of an event already stored.
+      const earlier = seenInBatch.get(eventId);
+      const stored = ticket.byId.get(eventId);
+      if (earlier !== undefined || stored !== undefined) {
+        const sameContent =
+          earlier !== undefined
+            ? earlier.digest === digest
+            : stored?.metadata.requestDigest === digest;
+        if (!sameContent) {
+          outcomes.push({
+            status: 'rejected',
+            eventId,
+            error: new LedgerError(
+              'LEDGER_ERR_EVENT_ID_CONFLICT',
+              `Event ${eventId} was already recorded with other content`,
+              { field: 'eventId', eventId },
+            ),
+          });
+        } else if (earlier !== undefined) {
+          outcomes.push({ sameAs: earlier.outcomeIndex });
+        } else if (stored !== undefined) {
+          outcomes.push({
+            status: 'duplicate',
+            eventId,
+            streamId,
+            revision: stored.revision,
+            position: stored.position,
+            findings: [],
+          });
+        }
+        continue;
+      }
+
+      const plate = plateOf(command, ticket.state);
+      const gate =
+        plate === undefined ? undefined : gates.get(gateStreamId(command.data.siteId, plate));
+      try {
+        const decision = decideWeighing(command, ticket.state, {
+          now: options.now,
+          timeZone: this.timeZone,
+          site: sites.get(command.data.siteId),
+          vehicle: plate === undefined ? undefined : vehicles.get(plate),
+          gate: gate?.state ?? initialGateState(),
+        });
+        const metadata = {
+          correlationId: options.correlationId,
+          causationId: eventId,
+          actor: options.actor,
+          schemaVersion: EVENT_SCHEMA_VERSION,
+          requestDigest: digest,
+          ...('device' in command.data && command.data.device !== undefined
+            ? { sourceDevice: command.data.device }
+            : {}),
+        };
+        const index0 = ticket.pending.length;
+        decision.ticket.forEach((event, k) => {
+          ticket.pending.push({
+            // The client's id goes on the event it reported; derived ids on what follows it.
+            id: k === 0 ? eventId : derivedEventId(eventId, 'ticket', String(k)),
+            type: event.type,
+            data: event.data,
+            metadata,
+          });
+          ticket.state = evolveTicket(ticket.state, event);
+        });
+        if (decision.gate.length > 0) {
+          if (gate === undefined) throw new Error(`gate stream for ${streamId} was not loaded`);
+          decision.gate.forEach((event, k) => {
+            gate.pending.push({
+              id: derivedEventId(eventId, 'gate', String(k)),
+              type: event.type,
+              data: event.data,
+              metadata,
+            });
+            gate.state = evolveGate(gate.state, event);
+          });
+        }
+        seenInBatch.set(eventId, { digest, outcomeIndex: outcomes.length });
+        outcomes.push({
+          pending: {
+            streamId,
+            index: index0,
+            findings: decision.ticket.slice(1).map((e) => e.type),
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof RuleViolation) && !(error instanceof LedgerError)) throw error;
+        outcomes.push({ status: 'rejected', eventId, error });
+      }
+    }
+
+    const appends: StreamAppend[] = [...tickets, ...gates]
+      .filter(([, s]) => s.pending.length > 0)
+      .map(([streamId, s]) => ({
+        streamId,
+        events: s.pending,
+        expectedRevision: s.expected === null ? 'no_stream' : s.expected,
+      }));
+    const written = appends.length === 0 ? [] : await this.store.appendMany(appends);
+    const results = new Map(written.map((r) => [r.streamId, r]));
+
+    const resolved: ItemOutcome[] = [];
+    for (const [i, outcome] of outcomes.entries()) {
+      if ('status' in outcome) {
+        resolved.push(outcome);
+        continue;
+      }
+      if ('sameAs' in outcome) {
+        const original = resolved[outcome.sameAs];
+        if (original === undefined) throw new Error('a repeated item without its original');
+        resolved.push(
+          original.status === 'rejected' ? original : { ...original, status: 'duplicate' },
+        );
+        continue;
+      }
+      const { streamId, index, findings } = outcome.pending;
+      const stream = tickets.get(streamId);
+      const result = results.get(streamId);
+      const item = items[i];
+      if (stream === undefined || result === undefined || item === undefined) {
+        throw new Error(`no append result for ${streamId}`);
+      }
+      // Events of one stream take consecutive revisions and positions (see the port).
+      const fromEnd = stream.pending.length - 1 - index;
+      resolved.push({
+        status: 'recorded',
+        eventId: item.eventId,
+        streamId,
+        revision: result.nextExpectedRevision - fromEnd,
+        position: result.position - fromEnd,
+        findings,
+      });
+    }
+    return resolved;
+  }
+
+  /** Reads the streams in one call and folds each into its state. */
+  async #load<S>(
+    streamIds: readonly string[],
+    initial: () => S,
+    evolve: (state: S, event: { type: string; data: unknown }) => S,
+  ): Promise<Map<string, StreamState<S>>> {
+    const streams = await this.store.readStreams([...new Set(streamIds)]);
+    const loaded = new Map<string, StreamState<S>>();
+    for (const [streamId, events] of streams) {
+      let state = initial();
+      for (const event of events) state = evolve(state, event);
+      loaded.set(streamId, {
+        state,
+        expected: events.at(-1)?.revision ?? null,
+        byId: new Map(events.map((e) => [e.id, e])),
+        pending: [],
+      });
+    }
+    return loaded;
+  }
+}

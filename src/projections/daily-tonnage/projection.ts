@@ -1,0 +1,105 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { WeighingEvent } from '../../domain/weighing/events.js';
+import {
+  evolveTicket,
+  initialTicketState,
+  type TicketState,
+} from '../../domain/weighing/ticket.js';
+import type { Projection } from '../runner/projection.js';
+import { contributionKey, contributionsOf, type Contribution } from './contributions.js';
+
+/** The ticket events that change tonnage; findings and gate events do not. */
+export const TONNAGE_EVENT_TYPES = [
+  'VehicleWeighedIn',
+  'VehicleWeighedOut',
+  'VehicleWeighedOnePass',
+  'LoadRejected',
+  'TicketCorrected',
+  'TicketVoided',
+] as const;
+
+type Tables = 'daily_tonnage' | 'tonnage_tickets';
+
+interface Delta {
+  row: Omit<Contribution, 'netKg'>;
+  netKg: number;
+  tickets: number;
+}
+
+/**
+ * Net kg by business day, district, site, material, flow and operation. Each ticket's current
+ * state is kept (`tonnage_tickets`), so a late upload, a correction or a void moves exactly its
+ * own kilograms, on the day it belongs to: the batch's delta is new contributions minus old.
+ */
+export const dailyTonnage: Projection<Tables> = {
+  name: 'daily-tonnage',
+  handles: TONNAGE_EVENT_TYPES,
+  tables: ['daily_tonnage', 'tonnage_tickets'],
+
+  async createTables(db: Kysely<unknown>, t) {
+    await sql`
+      CREATE TABLE IF NOT EXISTS ${sql.table(t.daily_tonnage)} (
+        day text NOT NULL,
+        district_id text NOT NULL,
+        site_id text NOT NULL,
+        material text NOT NULL,
+        flow text NOT NULL,
+        operation text NOT NULL,
+        net_kg bigint NOT NULL,
+        tickets integer NOT NULL,
+        PRIMARY KEY (day, district_id, site_id, material, flow, operation)
+      )`.execute(db);
+    await sql`
+      CREATE TABLE IF NOT EXISTS ${sql.table(t.tonnage_tickets)} (
+        stream_id text PRIMARY KEY,
+        state jsonb NOT NULL
+      )`.execute(db);
+  },
+
+  async apply(trx: Transaction<unknown>, events, t) {
+    const streamIds = [...new Set(events.map((e) => e.streamId))];
+    const { rows } = await sql<{ stream_id: string; state: TicketState }>`
+      SELECT stream_id, state FROM ${sql.table(t.tonnage_tickets)}
+       WHERE stream_id IN (${sql.join(streamIds)})`.execute(trx);
+    const before = new Map(rows.map((r) => [r.stream_id, r.state]));
+    const after = new Map(before);
+    for (const event of events) {
+      const state = after.get(event.streamId) ?? initialTicketState();
+      after.set(event.streamId, evolveTicket(state, event as unknown as WeighingEvent));
+    }
+
+    const deltas = new Map<string, Delta>();
+    const add = (c: Contribution, sign: 1 | -1) => {
+      const key = contributionKey(c);
+      const { netKg, ...row } = c;
+      const d = deltas.get(key) ?? { row, netKg: 0, tickets: 0 };
+      d.netKg += sign * netKg;
+      d.tickets += sign;
+      deltas.set(key, d);
+    };
+    for (const streamId of streamIds) {
+      for (const c of contributionsOf(before.get(streamId) ?? initialTicketState())) add(c, -1);
+      for (const c of contributionsOf(after.get(streamId) ?? initialTicketState())) add(c, 1);
+    }
+
+    const states = streamIds.map((id) => sql`(${id}, ${JSON.stringify(after.get(id))}::jsonb)`);
+    await sql`
+      INSERT INTO ${sql.table(t.tonnage_tickets)} AS t (stream_id, state) VALUES ${sql.join(states)}
+      ON CONFLICT (stream_id) DO UPDATE SET state = excluded.state`.execute(trx);
+
+    const changed = [...deltas.values()].filter((d) => d.netKg !== 0 || d.tickets !== 0);
+    if (changed.length === 0) return;
+    const values = changed.map(
+      ({ row, netKg, tickets }) =>
+        sql`(${row.day}, ${row.districtId}, ${row.siteId}, ${row.material}, ${row.flow}, ${row.operation}, ${netKg}::bigint, ${tickets}::integer)`,
+    );
+    await sql`
+      INSERT INTO ${sql.table(t.daily_tonnage)} AS d
+        (day, district_id, site_id, material, flow, operation, net_kg, tickets)
+      VALUES ${sql.join(values)}
+      ON CONFLICT (day, district_id, site_id, material, flow, operation) DO UPDATE
+        SET net_kg = d.net_kg + excluded.net_kg, tickets = d.tickets + excluded.tickets`.execute(
+      trx,
+    );
+  },
+};
