@@ -17,13 +17,7 @@ import {
   type TicketState,
 } from '../domain/weighing/ticket.js';
 import { WrongExpectedRevisionError } from '../store/errors.js';
-import type {
-  EventStore,
-  EventToAppend,
-  JsonObject,
-  RecordedEvent,
-  StreamAppend,
-} from '../store/port.js';
+import type { EventStore, EventToAppend, RecordedEvent, StreamAppend } from '../store/port.js';
 import { derivedEventId, requestDigest } from './ids.js';
 import type { MasterData } from './master-data.js';
 
