@@ -1,5 +1,7 @@
 import { buildApp } from './api/app.js';
 import { dailyTonnage } from './projections/daily-tonnage/projection.js';
+import { findings } from './projections/findings/projection.js';
+import type { Projection } from './projections/runner/projection.js';
 import { ProjectionRunner } from './projections/runner/runner.js';
 import { ConfigurationError, parseConfig } from './runtime/config.js';
 import { openLedger } from './runtime/open-ledger.js';
@@ -22,15 +24,18 @@ async function main(): Promise<void> {
   });
 
   const projections = new AbortController();
-  const tonnage = new ProjectionRunner({
-    store: ledger.store,
-    db: ledger.db,
-    projection: dailyTonnage,
-    onError: (error) =>
-      app.log.error({ err: error }, 'daily-tonnage projection batch failed; retrying'),
-  });
-  await tonnage.setup();
-  const running = tonnage.run(projections.signal, PROJECTION_IDLE_MS);
+  const runners = [dailyTonnage, findings].map(
+    (projection) =>
+      new ProjectionRunner<string>({
+        store: ledger.store,
+        db: ledger.db,
+        projection: projection,
+        onError: (error) =>
+          app.log.error({ err: error }, `${projection.name} projection batch failed; retrying`),
+      }),
+  );
+  for (const runner of runners) await runner.setup();
+  const running = Promise.all(runners.map((r) => r.run(projections.signal, PROJECTION_IDLE_MS)));
 
   await app.listen({ host: config.HOST, port: config.PORT });
   const head = await ledger.store.headPosition();

@@ -1,13 +1,16 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { MasterData } from '../ingestion/master-data.js';
+import { TripIngestion } from '../ingestion/trip-ingestion.js';
 import { WeighingIngestion } from '../ingestion/weighing-ingestion.js';
 import type { EventStore } from '../store/port.js';
+import { registerFindingsRoutes } from './findings/findings-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { registerMasterDataRoutes } from './master-data/master-data-routes.js';
 import { registerOpenApi } from './openapi/register-openapi.js';
 import { registerProblemHandlers } from './problems/problem-details.js';
 import { registerTonnageRoutes } from './tonnage/tonnage-routes.js';
+import { registerTripRoutes } from './trips/trip-routes.js';
 import { registerWeighingRoutes } from './weighings/weighing-routes.js';
 
 export interface AppDependencies {
@@ -33,7 +36,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerHealthRoutes(app, deps.store, deps.isShuttingDown);
   registerMasterDataRoutes(app, masterData);
   registerWeighingRoutes(app, { ingestion, store: deps.store });
+  registerTripRoutes(app, { ingestion: new TripIngestion(deps.store), store: deps.store });
   registerTonnageRoutes(app, deps.db);
+  registerFindingsRoutes(app, deps.db);
   await app.ready();
   return app;
 }

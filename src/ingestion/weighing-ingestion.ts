@@ -16,7 +16,7 @@ import {
   type GateState,
   type TicketState,
 } from '../domain/weighing/ticket.js';
-import { WrongExpectedRevisionError } from '../store/errors.js';
+import { EventIdConflictError, WrongExpectedRevisionError } from '../store/errors.js';
 import type { EventStore, EventToAppend, RecordedEvent, StreamAppend } from '../store/port.js';
 import { derivedEventId, requestDigest } from './ids.js';
 import type { MasterData } from './master-data.js';
@@ -58,6 +58,29 @@ type Planned =
     }
   | { readonly sameAs: number };
 
+/** At most this many events follow a reported one on its ticket (a finding) or its gate. */
+const MAX_DERIVED_EVENTS = 4;
+
+/** The ids a report's events take: the client's own, and those derived from it. */
+function eventIdsOf(eventId: string): Set<string> {
+  const ids = new Set([eventId]);
+  for (let k = 0; k < MAX_DERIVED_EVENTS; k += 1) {
+    ids.add(derivedEventId(eventId, 'ticket', String(k)));
+    ids.add(derivedEventId(eventId, 'gate', String(k)));
+  }
+  return ids;
+}
+
+/** The findings recorded after a stored report (their ids derive from its id), in order. */
+function storedFindings(byId: ReadonlyMap<string, RecordedEvent>, eventId: string): string[] {
+  const findings: string[] = [];
+  for (let k = 1; ; k += 1) {
+    const finding = byId.get(derivedEventId(eventId, 'ticket', String(k)));
+    if (finding === undefined) return findings;
+    findings.push(finding.type);
+  }
+}
+
 /** How often a batch is decided again when a concurrent writer moved one of its streams. */
 const MAX_ATTEMPTS = 8;
 
@@ -86,16 +109,32 @@ export class WeighingIngestion {
   ) {}
 
   async ingest(items: readonly IngestItem[], options: IngestOptions): Promise<ItemOutcome[]> {
-    for (let attempt = 1; ; attempt += 1) {
+    // Client event ids the store found already used elsewhere (another ticket): those items are
+    // rejected and the batch is decided again without them, so one item never refuses the rest.
+    const usedElsewhere = new Set<string>();
+    for (let attempt = 1; ;) {
       try {
-        return await this.#attempt(items, options);
+        return await this.#attempt(items, options, usedElsewhere);
       } catch (error) {
+        if (error instanceof EventIdConflictError) {
+          const culprit = items.find(
+            (i) => !usedElsewhere.has(i.eventId) && eventIdsOf(i.eventId).has(error.eventId),
+          );
+          if (culprit === undefined) throw error;
+          usedElsewhere.add(culprit.eventId);
+          continue;
+        }
         if (!(error instanceof WrongExpectedRevisionError) || attempt >= MAX_ATTEMPTS) throw error;
+        attempt += 1;
       }
     }
   }
 
-  async #attempt(items: readonly IngestItem[], options: IngestOptions): Promise<ItemOutcome[]> {
+  async #attempt(
+    items: readonly IngestItem[],
+    options: IngestOptions,
+    usedElsewhere: ReadonlySet<string>,
+  ): Promise<ItemOutcome[]> {
     const tickets = await this.#load(
       items.map((i) => ticketStreamId(i.command.data.siteId, i.command.data.ticketNo)),
       initialTicketState,
@@ -134,7 +173,7 @@ export class WeighingIngestion {
       // A retry: within this batch, or of an event already stored.
       const earlier = seenInBatch.get(eventId);
       const stored = ticket.byId.get(eventId);
-      if (earlier !== undefined || stored !== undefined) {
+      if (earlier !== undefined || stored !== undefined || usedElsewhere.has(eventId)) {
         const sameContent =
           earlier !== undefined
             ? earlier.digest === digest
@@ -158,7 +197,7 @@ export class WeighingIngestion {
             streamId,
             revision: stored.revision,
             position: stored.position,
-            findings: [],
+            findings: storedFindings(ticket.byId, eventId),
           });
         }
         continue;

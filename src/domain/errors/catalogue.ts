@@ -27,7 +27,7 @@ export const errorCatalogue = {
     status: 422,
     title: "The time is more than 10 minutes ahead of the ledger's clock",
   },
-  LEDGER_ERR_OUT_OF_ORDER: { status: 422, title: 'The weighing is out of order' },
+  LEDGER_ERR_OUT_OF_ORDER: { status: 422, title: 'The report is out of order' },
   LEDGER_ERR_TICKET_NOT_OPEN: { status: 409, title: 'The ticket is not open' },
   LEDGER_ERR_TICKET_NOT_WEIGHED: { status: 409, title: 'The ticket has no complete weighing' },
   LEDGER_ERR_TICKET_VOIDED: { status: 409, title: 'The ticket is voided' },

@@ -10,15 +10,27 @@ export const offsetTimestampSchema = z
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/,
     'must be an ISO 8601 date-time with an offset, e.g. 2026-03-03T08:15:00+08:00',
   )
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real date-time');
+  .refine(
+    (s) => !Number.isNaN(Date.parse(s)) && isRealDate(s.slice(0, 10)),
+    'is not a real date-time',
+  );
 
 export type OffsetTimestamp = z.infer<typeof offsetTimestampSchema>;
+
+/**
+ * True when `YYYY-MM-DD` names a day of the calendar. `Date.parse` alone is not enough: it rolls
+ * 2026-02-30 over to 2 March instead of refusing it.
+ */
+function isRealDate(date: string): boolean {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === date;
+}
 
 /** A calendar date, `YYYY-MM-DD`. */
 export const calendarDateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'is not a real date');
+  .refine(isRealDate, 'is not a real date');
 
 export function epochMs(timestamp: OffsetTimestamp): number {
   return Date.parse(timestamp);

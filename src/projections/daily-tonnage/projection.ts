@@ -1,11 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { WeighingEvent } from '../../domain/weighing/events.js';
-import {
-  evolveTicket,
-  initialTicketState,
-  type TicketState,
-} from '../../domain/weighing/ticket.js';
 import type { Projection } from '../runner/projection.js';
+import { applyTicketEvents, createTicketStateTable } from '../ticket-states/ticket-states.js';
 import { contributionKey, contributionsOf, type Contribution } from './contributions.js';
 
 /** The ticket events that change tonnage; findings and gate events do not. */
@@ -49,25 +44,11 @@ export const dailyTonnage: Projection<Tables> = {
         tickets integer NOT NULL,
         PRIMARY KEY (day, district_id, site_id, material, flow, operation)
       )`.execute(db);
-    await sql`
-      CREATE TABLE IF NOT EXISTS ${sql.table(t.tonnage_tickets)} (
-        stream_id text PRIMARY KEY,
-        state jsonb NOT NULL
-      )`.execute(db);
+    await createTicketStateTable(db, t.tonnage_tickets);
   },
 
   async apply(trx: Transaction<unknown>, events, t) {
-    const streamIds = [...new Set(events.map((e) => e.streamId))];
-    const { rows } = await sql<{ stream_id: string; state: TicketState }>`
-      SELECT stream_id, state FROM ${sql.table(t.tonnage_tickets)}
-       WHERE stream_id IN (${sql.join(streamIds)})`.execute(trx);
-    const before = new Map(rows.map((r) => [r.stream_id, r.state]));
-    const after = new Map(before);
-    for (const event of events) {
-      const state = after.get(event.streamId) ?? initialTicketState();
-      after.set(event.streamId, evolveTicket(state, event as unknown as WeighingEvent));
-    }
-
+    const changes = await applyTicketEvents(trx, t.tonnage_tickets, events);
     const deltas = new Map<string, Delta>();
     const add = (c: Contribution, sign: 1 | -1) => {
       const key = contributionKey(c);
@@ -77,15 +58,10 @@ export const dailyTonnage: Projection<Tables> = {
       d.tickets += sign;
       deltas.set(key, d);
     };
-    for (const streamId of streamIds) {
-      for (const c of contributionsOf(before.get(streamId) ?? initialTicketState())) add(c, -1);
-      for (const c of contributionsOf(after.get(streamId) ?? initialTicketState())) add(c, 1);
+    for (const { before, after } of changes) {
+      for (const c of contributionsOf(before)) add(c, -1);
+      for (const c of contributionsOf(after)) add(c, 1);
     }
-
-    const states = streamIds.map((id) => sql`(${id}, ${JSON.stringify(after.get(id))}::jsonb)`);
-    await sql`
-      INSERT INTO ${sql.table(t.tonnage_tickets)} AS t (stream_id, state) VALUES ${sql.join(states)}
-      ON CONFLICT (stream_id) DO UPDATE SET state = excluded.state`.execute(trx);
 
     const changed = [...deltas.values()].filter((d) => d.netKg !== 0 || d.tickets !== 0);
     if (changed.length === 0) return;

@@ -1,0 +1,135 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { LedgerError } from '../../domain/errors/catalogue.js';
+import type { IngestOptions, ItemOutcome } from '../../ingestion/weighing-ingestion.js';
+import type { EventStore } from '../../store/port.js';
+import { problem } from '../problems/problem-details.js';
+import { parseReportItem } from './report-items.js';
+
+export const MAX_BATCH_ITEMS = 1000;
+
+const acceptedSchema = z.object({
+  status: z.enum(['recorded', 'duplicate']),
+  eventId: z.string(),
+  streamId: z.string(),
+  revision: z.number().int(),
+  position: z.number().int(),
+  findings: z.array(z.string()),
+});
+
+const itemResultSchema = z.object({
+  index: z.number().int(),
+  eventId: z.string().optional(),
+  status: z.enum(['recorded', 'duplicate', 'rejected']),
+  streamId: z.string().optional(),
+  revision: z.number().int().optional(),
+  position: z.number().int().optional(),
+  findings: z.array(z.string()).optional(),
+  problem: z.record(z.string(), z.unknown()).optional(),
+});
+type ItemResult = z.infer<typeof itemResultSchema>;
+
+function itemResult(index: number, outcome: ItemOutcome): ItemResult {
+  if (outcome.status === 'rejected') {
+    const { error } = outcome;
+    return {
+      index,
+      eventId: outcome.eventId,
+      status: 'rejected',
+      problem: problem(error.code, error.message, { ...error.details }),
+    };
+  }
+  return { index, ...outcome, findings: [...outcome.findings] };
+}
+
+export interface ReportRoutes<C> {
+  /** e.g. `/v1/weighings`: POST there for one report, POST `<path>/batch` for many. */
+  readonly path: string;
+  readonly tag: string;
+  /** What one report looks like (also the OpenAPI body of the single route). */
+  readonly itemSchema: z.ZodType;
+  readonly ingest: (
+    items: readonly { eventId: string; command: C }[],
+    options: IngestOptions,
+  ) => Promise<ItemOutcome[]>;
+  readonly store: EventStore;
+}
+
+/**
+ * Registers the two ways to post reports: one at a time (201 recorded, 200 duplicate, or the
+ * problem) and in batches of up to 1 000 with an outcome per item, checked one by one so that
+ * one bad item does not refuse the others.
+ */
+export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRoutes<C>): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const options = (correlationId: string): IngestOptions => ({
+    now: Date.now(),
+    actor: 'api',
+    correlationId,
+  });
+
+  api.post(
+    routes.path,
+    {
+      schema: {
+        tags: [routes.tag],
+        description:
+          'Records one report. 201 when recorded, 200 when the same event id was already recorded with the same content (a retry); problem+json otherwise.',
+        body: routes.itemSchema,
+        response: { 201: acceptedSchema, 200: acceptedSchema },
+      },
+    },
+    async (request, reply) => {
+      const item = parseReportItem<C>(routes.itemSchema, request.body, '');
+      const [outcome] = await routes.ingest([item], options(request.id));
+      if (outcome === undefined) throw new LedgerError('LEDGER_ERR_INTERNAL', 'no outcome');
+      if (outcome.status === 'rejected') throw outcome.error;
+      return reply
+        .status(outcome.status === 'recorded' ? 201 : 200)
+        .send({ ...outcome, findings: [...outcome.findings] });
+    },
+  );
+
+  api.post(
+    `${routes.path}/batch`,
+    {
+      schema: {
+        tags: [routes.tag],
+        description: `Records up to ${MAX_BATCH_ITEMS} reports (each shaped as the body of POST ${routes.path}). Answers 200 with one result per item, in order: recorded, duplicate (a retry) or rejected with its problem.`,
+        body: z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH_ITEMS) }),
+        response: {
+          200: z.object({ results: z.array(itemResultSchema), headPosition: z.number().int() }),
+        },
+      },
+    },
+    async (request) => {
+      const results: ItemResult[] = [];
+      const valid: { index: number; item: { eventId: string; command: C } }[] = [];
+      request.body.items.forEach((raw, index) => {
+        try {
+          valid.push({
+            index,
+            item: parseReportItem<C>(routes.itemSchema, raw, `items[${index}]`),
+          });
+        } catch (error) {
+          if (!(error instanceof LedgerError)) throw error;
+          results[index] = {
+            index,
+            status: 'rejected',
+            problem: problem(error.code, error.message, { ...error.details }),
+          };
+        }
+      });
+      const outcomes = await routes.ingest(
+        valid.map((v) => v.item),
+        options(request.id),
+      );
+      outcomes.forEach((outcome, k) => {
+        const index = valid[k]?.index ?? -1;
+        results[index] = itemResult(index, outcome);
+      });
+      return { results, headPosition: await routes.store.headPosition() };
+    },
+  );
+}

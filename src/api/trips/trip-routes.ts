@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import { tripCommandSchemas, type TripCommand } from '../../domain/trips/commands.js';
+import type { TripIngestion } from '../../ingestion/trip-ingestion.js';
+import type { EventStore } from '../../store/port.js';
+import { reportItemSchema } from '../reports/report-items.js';
+import { registerReportRoutes } from '../reports/report-routes.js';
+
+/** Vehicle-trip reports (dispatch, collection, arrival, departure): POST /v1/trips[/batch]. */
+export function registerTripRoutes(
+  app: FastifyInstance,
+  deps: { ingestion: TripIngestion; store: EventStore },
+): void {
+  registerReportRoutes<TripCommand>(app, {
+    path: '/v1/trips',
+    tag: 'trips',
+    itemSchema: reportItemSchema(tripCommandSchemas),
+    ingest: (items, options) => deps.ingestion.ingest(items, options),
+    store: deps.store,
+  });
+}
