@@ -1,7 +1,6 @@
 import { buildApp } from './api/app.js';
 import { dailyTonnage } from './projections/daily-tonnage/projection.js';
 import { findings } from './projections/findings/projection.js';
-import type { Projection } from './projections/runner/projection.js';
 import { ProjectionRunner } from './projections/runner/runner.js';
 import { ConfigurationError, parseConfig } from './runtime/config.js';
 import { openLedger } from './runtime/open-ledger.js';
