@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { LedgerError } from '../../domain/errors/catalogue.js';
 import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
 import type {
@@ -237,13 +237,13 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
       const result = new Map<string, RecordedEvent[]>(streamIds.map((id) => [id, []]));
       if (streamIds.length === 0) return result;
-      const rows = await db
-        .selectFrom('events')
-        .selectAll()
-        .where('stream_id', 'in', [...new Set(streamIds)])
-        .orderBy('stream_id')
-        .orderBy('revision')
-        .execute();
+      // One index probe per stream (LATERAL): with an IN list, a young table without
+      // statistics was planned as a scan of the whole log for every batch.
+      const { rows } = await sql<EventRow>`
+        SELECT e.* FROM unnest(${[...new Set(streamIds)]}::text[]) AS s(stream_id)
+        CROSS JOIN LATERAL (
+          SELECT * FROM events WHERE events.stream_id = s.stream_id ORDER BY revision
+        ) e`.execute(db);
       for (const row of rows) result.get(row.stream_id)?.push(toRecordedEvent(row));
       return result;
     },
