@@ -58,19 +58,6 @@ type Planned =
     }
   | { readonly sameAs: number };
 
-/** At most this many events follow a reported one on its ticket (a finding) or its gate. */
-const MAX_DERIVED_EVENTS = 4;
-
-/** The ids a report's events take: the client's own, and those derived from it. */
-function eventIdsOf(eventId: string): Set<string> {
-  const ids = new Set([eventId]);
-  for (let k = 0; k < MAX_DERIVED_EVENTS; k += 1) {
-    ids.add(derivedEventId(eventId, 'ticket', String(k)));
-    ids.add(derivedEventId(eventId, 'gate', String(k)));
-  }
-  return ids;
-}
-
 /** The findings recorded after a stored report (their ids derive from its id), in order. */
 function storedFindings(byId: ReadonlyMap<string, RecordedEvent>, eventId: string): string[] {
   const findings: string[] = [];
@@ -109,32 +96,20 @@ export class WeighingIngestion {
   ) {}
 
   async ingest(items: readonly IngestItem[], options: IngestOptions): Promise<ItemOutcome[]> {
-    // Client event ids the store found already used elsewhere (another ticket): those items are
-    // rejected and the batch is decided again without them, so one item never refuses the rest.
-    const usedElsewhere = new Set<string>();
-    for (let attempt = 1; ;) {
+    for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#attempt(items, options, usedElsewhere);
+        return await this.#attempt(items, options);
       } catch (error) {
-        if (error instanceof EventIdConflictError) {
-          const culprit = items.find(
-            (i) => !usedElsewhere.has(i.eventId) && eventIdsOf(i.eventId).has(error.eventId),
-          );
-          if (culprit === undefined) throw error;
-          usedElsewhere.add(culprit.eventId);
-          continue;
-        }
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= MAX_ATTEMPTS) throw error;
-        attempt += 1;
+        // A concurrent writer moved a stream, or stored an id this batch meant to use: decide
+        // again on fresh streams (where the id check below then names the item at fault).
+        const retry =
+          error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError;
+        if (!retry || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
   }
 
-  async #attempt(
-    items: readonly IngestItem[],
-    options: IngestOptions,
-    usedElsewhere: ReadonlySet<string>,
-  ): Promise<ItemOutcome[]> {
+  async #attempt(items: readonly IngestItem[], options: IngestOptions): Promise<ItemOutcome[]> {
     const tickets = await this.#load(
       items.map((i) => ticketStreamId(i.command.data.siteId, i.command.data.ticketNo)),
       initialTicketState,
@@ -173,7 +148,7 @@ export class WeighingIngestion {
       // A retry: within this batch, or of an event already stored.
       const earlier = seenInBatch.get(eventId);
       const stored = ticket.byId.get(eventId);
-      if (earlier !== undefined || stored !== undefined || usedElsewhere.has(eventId)) {
+      if (earlier !== undefined || stored !== undefined) {
         const sameContent =
           earlier !== undefined
             ? earlier.digest === digest
@@ -214,6 +189,27 @@ export class WeighingIngestion {
           vehicle: plate === undefined ? undefined : vehicles.get(plate),
           gate: gate?.state ?? initialGateState(),
         });
+        // The client's id goes on the event it reported; derived ids on what follows it.
+        const ticketIds = decision.ticket.map((_, k) =>
+          k === 0 ? eventId : derivedEventId(eventId, 'ticket', String(k)),
+        );
+        const gateIds = decision.gate.map((_, k) => derivedEventId(eventId, 'gate', String(k)));
+        if (
+          ticketIds.some((id) => ticket.byId.has(id)) ||
+          gateIds.some((id) => gate?.byId.has(id) === true)
+        ) {
+          // The id was used before for another report (e.g. another ticket of this plate here).
+          outcomes.push({
+            status: 'rejected',
+            eventId,
+            error: new LedgerError(
+              'LEDGER_ERR_EVENT_ID_CONFLICT',
+              `Event ${eventId} was already recorded with other content`,
+              { field: 'eventId', eventId },
+            ),
+          });
+          continue;
+        }
         const metadata = {
           correlationId: options.correlationId,
           causationId: eventId,
@@ -227,8 +223,7 @@ export class WeighingIngestion {
         const index0 = ticket.pending.length;
         decision.ticket.forEach((event, k) => {
           ticket.pending.push({
-            // The client's id goes on the event it reported; derived ids on what follows it.
-            id: k === 0 ? eventId : derivedEventId(eventId, 'ticket', String(k)),
+            id: ticketIds[k] ?? eventId,
             type: event.type,
             data: event.data,
             metadata,
@@ -239,7 +234,7 @@ export class WeighingIngestion {
           if (gate === undefined) throw new Error(`gate stream for ${streamId} was not loaded`);
           decision.gate.forEach((event, k) => {
             gate.pending.push({
-              id: derivedEventId(eventId, 'gate', String(k)),
+              id: gateIds[k] ?? derivedEventId(eventId, 'gate', String(k)),
               type: event.type,
               data: event.data,
               metadata,

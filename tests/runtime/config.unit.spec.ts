@@ -6,6 +6,7 @@ describe('configuration', () => {
     expect(parseConfig({})).toEqual({
       LEDGER_DB_SCHEMA: 'ledger',
       LEDGER_DATA_DIR: './data/ledger',
+      LEDGER_TIMEZONE: 'Asia/Shanghai',
       HOST: '127.0.0.1',
       PORT: 3000,
     });
@@ -18,9 +19,16 @@ describe('configuration', () => {
       DATABASE_URL: 'postgres://u@db:5432/ledger',
       LEDGER_DB_SCHEMA: 'ledger',
       LEDGER_DATA_DIR: './data/ledger',
+      LEDGER_TIMEZONE: 'Asia/Shanghai',
       HOST: '127.0.0.1',
       PORT: 8080,
     });
+  });
+
+  it('refuses an unknown time zone', () => {
+    expect(() => parseConfig({ LEDGER_TIMEZONE: 'Mars/Olympus' })).toThrow(
+      'Invalid configuration:\n  LEDGER_TIMEZONE: must be an IANA time zone such as Asia/Shanghai',
+    );
   });
 
   it('explains every problem at once', () => {

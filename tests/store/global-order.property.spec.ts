@@ -86,7 +86,6 @@ function eventId(appender: number, op: number, slot: number, k: number): string 
   return `${hex(appender, 8)}-${hex(op, 4)}-4${hex(slot, 3)}-8${hex(k, 3)}-${hex(0, 12)}`;
 }
 
-
 class Rollback extends Error {}
 
 function sqlState(error: unknown): unknown {

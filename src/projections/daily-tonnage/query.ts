@@ -67,7 +67,9 @@ export async function queryTonnage(
   );
   let totalKg = 0;
   const result = rows
-    .filter((r) => r.net_kg !== null)
+    // A group whose tickets were all voided or corrected away keeps a 0 kg, 0 ticket row in the
+    // table (or not, depending on how the log was batched): it counts nothing, so it is not shown.
+    .filter((r) => r.net_kg !== null && (Number(r.net_kg) !== 0 || Number(r.tickets) !== 0))
     .map((r) => {
       const netKg = Number(r.net_kg);
       totalKg += netKg;

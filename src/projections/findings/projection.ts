@@ -164,6 +164,23 @@ async function updateTransferLink(
         ? before.weighing
         : undefined;
   if (w === undefined) return;
+  // A correction may point an inbound ticket at another outbound ticket (or at none): the link
+  // it named before no longer has this receipt.
+  const was = before.status === 'weighed' ? before.weighing : undefined;
+  if (
+    after.status === 'weighed' &&
+    was?.direction === 'inbound' &&
+    was.origin?.kind === 'transfer' &&
+    (after.weighing.origin?.kind !== 'transfer' ||
+      after.weighing.origin.fromSiteId !== was.origin.fromSiteId ||
+      after.weighing.origin.outboundTicketNo !== was.origin.outboundTicketNo)
+  ) {
+    await sql`
+      UPDATE ${sql.table(table)} SET
+        inbound_site_id = NULL, inbound_ticket_no = NULL, received_kg = NULL, received_day = NULL
+       WHERE from_site_id = ${was.origin.fromSiteId} AND outbound_ticket_no = ${was.origin.outboundTicketNo}
+         AND inbound_site_id = ${was.siteId} AND inbound_ticket_no = ${was.ticketNo}`.execute(trx);
+  }
   const netKg = after.status === 'weighed' ? after.weighing.netKg : null;
   if (w.direction === 'outbound' && w.destination !== undefined) {
     await sql`
