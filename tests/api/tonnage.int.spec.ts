@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointOf } from '../projections/fixtures.js';
+import { dailyTonnage } from '../../src/projections/daily-tonnage/projection.js';
 import { pgliteHarness, postgresAvailable, postgresHarness } from '../support/databases.js';
 import {
   districtBody,
@@ -419,7 +420,7 @@ describe.each([
     it('without a runner, a position not reached within waitMs answers 503 LEDGER_ERR_NOT_CAUGHT_UP', async () => {
       const plate = await registerVehicle(api.app);
       await api.runner.catchUp();
-      const checkpoint = await checkpointOf(api.ledger.db, 'daily-tonnage');
+      const checkpoint = await checkpointOf(api.ledger.db, dailyTonnage.name);
       const recorded = await record(
         api.app,
         load(s, { plate, netKg: 5_432, at: '2026-02-21T08:00:00+08:00' }),

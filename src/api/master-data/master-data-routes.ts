@@ -8,7 +8,7 @@ import {
   siteSchema,
   vehicleSchema,
 } from '../../domain/master-data/master-data.js';
-import type { MasterData } from '../../ingestion/master-data.js';
+import type { MasterData, Recorded } from '../../ingestion/master-data.js';
 
 const recordedSchema = z.object({
   streamId: z.string(),
@@ -22,48 +22,29 @@ export function registerMasterDataRoutes(app: FastifyInstance, masterData: Maste
   const api = app.withTypeProvider<ZodTypeProvider>();
   const actor = 'api';
 
-  api.post(
-    '/v1/districts',
-    {
-      schema: {
-        tags: ['master data'],
-        body: districtSchema,
-        response: { 201: recordedSchema, 200: recordedSchema },
+  /** One POST route per kind: 201 when registered, 200 when the same body was already. */
+  const registration = <S extends z.ZodType>(
+    path: string,
+    body: S,
+    register: (value: z.infer<S>) => Promise<Recorded>,
+  ) =>
+    api.post(
+      path,
+      {
+        schema: {
+          tags: ['master data'],
+          body,
+          response: { 201: recordedSchema, 200: recordedSchema },
+        },
       },
-    },
-    async (request, reply) => {
-      const recorded = await masterData.registerDistrict(request.body, actor);
-      return reply.status(recorded.duplicate ? 200 : 201).send(recorded);
-    },
-  );
-  api.post(
-    '/v1/sites',
-    {
-      schema: {
-        tags: ['master data'],
-        body: siteSchema,
-        response: { 201: recordedSchema, 200: recordedSchema },
+      async (request, reply) => {
+        const recorded = await register(request.body as z.infer<S>);
+        return reply.status(recorded.duplicate ? 200 : 201).send(recorded);
       },
-    },
-    async (request, reply) => {
-      const recorded = await masterData.registerSite(request.body, actor);
-      return reply.status(recorded.duplicate ? 200 : 201).send(recorded);
-    },
-  );
-  api.post(
-    '/v1/vehicles',
-    {
-      schema: {
-        tags: ['master data'],
-        body: vehicleSchema,
-        response: { 201: recordedSchema, 200: recordedSchema },
-      },
-    },
-    async (request, reply) => {
-      const recorded = await masterData.registerVehicle(request.body, actor);
-      return reply.status(recorded.duplicate ? 200 : 201).send(recorded);
-    },
-  );
+    );
+  registration('/v1/districts', districtSchema, (d) => masterData.registerDistrict(d, actor));
+  registration('/v1/sites', siteSchema, (site) => masterData.registerSite(site, actor));
+  registration('/v1/vehicles', vehicleSchema, (v) => masterData.registerVehicle(v, actor));
   api.get(
     '/v1/sites/:siteId',
     { schema: { tags: ['master data'], params: z.object({ siteId: z.string() }) } },

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { tonnesForDisplay } from '../../domain/shared/kilograms.js';
 
-/** Dimensions a tonnage query may group by (columns of `daily_tonnage`). */
+/** Dimensions a tonnage query may group by. */
 export const tonnageDimensions = [
   'day',
   'district',
@@ -58,9 +58,16 @@ export async function queryTonnage(
   if (q.material !== undefined) filters.push(sql`material = ${q.material}`);
   if (q.flow !== undefined) filters.push(sql`flow = ${q.flow}`);
   const grouping = dims.map((d) => sql.ref(column[d]));
+  // City-wide questions read the per-day roll-up; district or site ones the detailed table.
+  const detailed =
+    dims.includes('district') ||
+    dims.includes('site') ||
+    q.districtId !== undefined ||
+    q.siteId !== undefined;
+  const table = detailed ? 'tonnage_v2_by_site' : 'tonnage_v2_by_day';
   const { rows } = await sql<Record<string, string | number>>`
     SELECT ${sql.join([...selected, sql`sum(net_kg) AS net_kg`, sql`sum(tickets) AS tickets`])}
-      FROM daily_tonnage
+      FROM ${sql.table(table)}
      WHERE ${sql.join(filters, sql` AND `)}
      ${grouping.length > 0 ? sql`GROUP BY ${sql.join(grouping)} ORDER BY ${sql.join(grouping)}` : sql``}`.execute(
     db,

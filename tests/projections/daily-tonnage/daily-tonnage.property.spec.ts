@@ -371,7 +371,7 @@ async function projectedTotals(ctx: ProjectionDb, world: World): Promise<Map<str
     tickets: unknown;
   }>`
     SELECT day, flow, material, sum(net_kg) AS net_kg, sum(tickets) AS tickets
-      FROM daily_tonnage
+      FROM tonnage_v2_by_site
      WHERE site_id IN (${sql.join(siteIds)})
      GROUP BY day, flow, material`.execute(ctx.db);
   const totals = new Map<string, Total>();
