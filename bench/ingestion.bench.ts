@@ -23,9 +23,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { MasterData } from '../src/ingestion/master-data.js';
 import { WeighingIngestion, type IngestItem } from '../src/ingestion/weighing-ingestion.js';
-import { dailyTonnage } from '../src/projections/daily-tonnage/projection.js';
 import { projectionMigrations } from '../src/projections/runner/checkpoints.js';
-import { ProjectionRunner } from '../src/projections/runner/runner.js';
 import { addDays, generateCityDay, type CityDay } from '../src/simulator/city.js';
 import {
   districtSchema,
@@ -153,12 +151,7 @@ async function main() {
     poolSize: clients + 4,
   });
   await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, schema);
-  const runner = new ProjectionRunner({
-    store,
-    db: db as Kysely<unknown>,
-    projection: dailyTonnage,
-  });
-  // The ledger runs as its own process (with its projection runner), as in production; the
+  // The ledger runs as its own process (with its projection runners), as in production; the
   // clients run here, so they do not take the server's CPU.
   const port = 38_000 + (Date.now() % 1000);
   const address = `http://127.0.0.1:${port}`;
