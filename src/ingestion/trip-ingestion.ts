@@ -7,7 +7,7 @@ import { EVENT_SCHEMA_VERSION } from '../domain/weighing/events.js';
 import { WrongExpectedRevisionError } from '../store/errors.js';
 import type { EventStore } from '../store/port.js';
 import { derivedEventId, requestDigest } from './ids.js';
-import type { IngestOptions, ItemOutcome } from './weighing-ingestion.js';
+import { eventIdConflict, type IngestOptions, type ItemOutcome } from './weighing-ingestion.js';
 
 export interface TripItem {
   readonly eventId: string;
@@ -38,20 +38,7 @@ export class TripIngestion {
       const events = await this.store.readStream(streamId);
       const stored = events.find((e) => e.id === eventId);
       if (stored !== undefined) {
-        if (stored.metadata.requestDigest !== digest) {
-          return {
-            status: 'rejected',
-            eventId,
-            error: new LedgerError(
-              'LEDGER_ERR_EVENT_ID_CONFLICT',
-              `Event ${eventId} was already recorded with other content`,
-              {
-                field: 'eventId',
-                eventId,
-              },
-            ),
-          };
-        }
+        if (stored.metadata.requestDigest !== digest) return eventIdConflict(eventId);
         return {
           status: 'duplicate',
           eventId,
@@ -61,6 +48,10 @@ export class TripIngestion {
           findings: [],
         };
       }
+      // An id means one report ledger-wide: used on another trip (or anything else), refused.
+      const usedAt = await this.store.streamsOfEventIds([eventId]);
+      if ((usedAt.get(eventId) ?? []).some((other) => other !== streamId))
+        return eventIdConflict(eventId);
       const state = events.reduce(
         (s, e) => evolveTrip(s, e as unknown as TripEvent),
         initialTripState(),

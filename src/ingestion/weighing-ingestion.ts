@@ -68,6 +68,19 @@ function storedFindings(byId: ReadonlyMap<string, RecordedEvent>, eventId: strin
   }
 }
 
+/** The same client event id sent for another report: refused, whatever it was used for. */
+export function eventIdConflict(eventId: string): ItemOutcome {
+  return {
+    status: 'rejected',
+    eventId,
+    error: new LedgerError(
+      'LEDGER_ERR_EVENT_ID_CONFLICT',
+      `Event ${eventId} was already recorded with other content`,
+      { field: 'eventId', eventId },
+    ),
+  };
+}
+
 /** How often a batch is decided again when a concurrent writer moved one of its streams. */
 const MAX_ATTEMPTS = 8;
 
@@ -136,6 +149,8 @@ export class WeighingIngestion {
     );
 
     const outcomes: Planned[] = [];
+    // Client ids already used anywhere in the log: an id means one report, ledger-wide.
+    const usedAt = await this.store.streamsOfEventIds(items.map((i) => i.eventId));
     const seenInBatch = new Map<string, { digest: string; outcomeIndex: number }>();
 
     for (const item of items) {
@@ -154,15 +169,7 @@ export class WeighingIngestion {
             ? earlier.digest === digest
             : stored?.metadata.requestDigest === digest;
         if (!sameContent) {
-          outcomes.push({
-            status: 'rejected',
-            eventId,
-            error: new LedgerError(
-              'LEDGER_ERR_EVENT_ID_CONFLICT',
-              `Event ${eventId} was already recorded with other content`,
-              { field: 'eventId', eventId },
-            ),
-          });
+          outcomes.push(eventIdConflict(eventId));
         } else if (earlier !== undefined) {
           outcomes.push({ sameAs: earlier.outcomeIndex });
         } else if (stored !== undefined) {
@@ -175,6 +182,10 @@ export class WeighingIngestion {
             findings: storedFindings(ticket.byId, eventId),
           });
         }
+        continue;
+      }
+      if ((usedAt.get(eventId) ?? []).some((other) => other !== streamId)) {
+        outcomes.push(eventIdConflict(eventId));
         continue;
       }
 
@@ -199,15 +210,7 @@ export class WeighingIngestion {
           gateIds.some((id) => gate?.byId.has(id) === true)
         ) {
           // The id was used before for another report (e.g. another ticket of this plate here).
-          outcomes.push({
-            status: 'rejected',
-            eventId,
-            error: new LedgerError(
-              'LEDGER_ERR_EVENT_ID_CONFLICT',
-              `Event ${eventId} was already recorded with other content`,
-              { field: 'eventId', eventId },
-            ),
-          });
+          outcomes.push(eventIdConflict(eventId));
           continue;
         }
         const metadata = {

@@ -155,6 +155,9 @@ export interface EventStore {
    */
   readStreams(streamIds: readonly string[]): Promise<ReadonlyMap<string, readonly RecordedEvent[]>>;
 
+  /** For each of these event ids that is stored, the streams that hold it (any stream). */
+  streamsOfEventIds(eventIds: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>>;
+
   /** The revision of the stream's last event, or `null` when the stream does not exist. */
   streamRevision(streamId: string): Promise<number | null>;
 

@@ -254,6 +254,36 @@ describe.each([
       );
     });
 
+    it('refuses an event id already used for another vehicle, in streams the report does not touch', async () => {
+      // Ticket and gate streams are both new here: only the ledger-wide id lookup can tell.
+      const first = onePass({
+        siteId: s.stationId,
+        ticketNo: nextTicketNo(),
+        plate: await registerVehicle(api.app),
+        grossKg: 14_000,
+        tareKg: 10_000,
+        weighedInAt: '2026-03-03T12:00:00+08:00',
+        origin: s.collection,
+      });
+      await record(api.app, first);
+      const otherPlate = await registerVehicle(api.app);
+      await expectRefused(
+        api.app,
+        () =>
+          post(api.app, '/v1/weighings', {
+            ...first,
+            data: { ...first.data, ticketNo: nextTicketNo(), plate: otherPlate },
+          }),
+        problemBody(
+          'LEDGER_ERR_EVENT_ID_CONFLICT',
+          'An event with this id is already stored with other content or at another place',
+          409,
+          `Event ${first.eventId} was already recorded with other content`,
+          { field: 'eventId', eventId: first.eventId, instance: '/v1/weighings' },
+        ),
+      );
+    });
+
     it('reports a measured tare that drifts beyond tolerance as a finding, and a retry reports it again', async () => {
       const plate = await registerVehicle(api.app);
       const ticketNo = nextTicketNo();

@@ -707,6 +707,12 @@ export function describeEventStoreContract(harness: StoreHarness): void {
           recorded(s1, 0, head + 1, event),
           recorded(s2, 0, head + 2, event),
         ]);
+        // …and the store can say every stream that holds an id (ingestion refuses such reuse).
+        const unknown = newEvent().id;
+        const found = await store.streamsOfEventIds([event.id.toUpperCase(), unknown]);
+        expect(new Map([...found].map(([id, streams]) => [id, [...streams].sort()]))).toEqual(
+          new Map([[event.id, [s1, s2].sort()]]),
+        );
       });
     });
 

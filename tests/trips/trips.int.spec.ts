@@ -207,37 +207,26 @@ describe.each([
       );
     });
 
-    // KNOWN GAP (it.fails): the store keeps event ids unique per stream only, and TripIngestion
-    // looks for the id in the trip's own stream, so an id already used by another trip is
-    // recorded again as a new event (201) instead of the 409 the weighing API answers. Remove
-    // `.fails` once the ledger recognises a client's event id across streams.
-    it.fails(
-      'answers an event id already used by another trip with 409 LEDGER_ERR_EVENT_ID_CONFLICT',
-      async () => {
-        const first = newTrip();
-        const report = dispatchTrip(first, '2026-03-04T06:00:00+08:00');
-        await recordTrip(report);
+    it('answers an event id already used by another trip with 409 LEDGER_ERR_EVENT_ID_CONFLICT', async () => {
+      const first = newTrip();
+      const report = dispatchTrip(first, '2026-03-04T06:00:00+08:00');
+      await recordTrip(report);
 
-        const second = newTrip();
-        await expectRefused(
-          app,
-          () =>
-            post(
-              app,
-              '/v1/trips',
-              dispatchTrip(second, '2026-03-04T06:00:00+08:00', report.eventId),
-            ),
-          problemBody(
-            'LEDGER_ERR_EVENT_ID_CONFLICT',
-            ID_CONFLICT,
-            409,
-            `Event ${report.eventId} was already recorded with other content`,
-            { field: 'eventId', eventId: report.eventId, instance: '/v1/trips' },
-          ),
-        );
-        expect(await stream(second)).toEqual([]);
-      },
-    );
+      const second = newTrip();
+      await expectRefused(
+        app,
+        () =>
+          post(app, '/v1/trips', dispatchTrip(second, '2026-03-04T06:00:00+08:00', report.eventId)),
+        problemBody(
+          'LEDGER_ERR_EVENT_ID_CONFLICT',
+          ID_CONFLICT,
+          409,
+          `Event ${report.eventId} was already recorded with other content`,
+          { field: 'eventId', eventId: report.eventId, instance: '/v1/trips' },
+        ),
+      );
+      expect(await stream(second)).toEqual([]);
+    });
 
     it('records dispatch → collections → arrival → departure in order, revisions 0..4', async () => {
       const trip = newTrip();
@@ -637,9 +626,7 @@ describe.each([
       });
     });
 
-    // KNOWN GAP (it.fails): see "an event id already used by another trip" above; today the
-    // item is recorded as a new event on the other trip.
-    it.fails('rejects only the item whose event id another trip already used', async () => {
+    it('rejects only the item whose event id another trip already used', async () => {
       const used = dispatchTrip(newTrip(), '2026-03-04T06:00:00+08:00');
       await recordTrip(used);
       const a = newTrip();

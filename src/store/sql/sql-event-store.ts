@@ -248,6 +248,20 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       return result;
     },
 
+    async streamsOfEventIds(eventIds: readonly string[]): Promise<Map<string, string[]>> {
+      const found = new Map<string, string[]>();
+      const ids = [...new Set(eventIds.map((id) => id.toLowerCase()))];
+      if (ids.length === 0) return found;
+      const { rows } = await sql<{ event_id: string; stream_id: string }>`
+        SELECT e.event_id, e.stream_id FROM unnest(${ids}::uuid[]) AS i(id)
+        CROSS JOIN LATERAL (SELECT event_id, stream_id FROM events WHERE event_id = i.id) e`.execute(
+        db,
+      );
+      for (const row of rows)
+        found.set(row.event_id, [...(found.get(row.event_id) ?? []), row.stream_id]);
+      return found;
+    },
+
     async streamRevision(streamId: string): Promise<number | null> {
       const row = await db
         .selectFrom('events')
