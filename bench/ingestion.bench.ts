@@ -3,6 +3,7 @@
  *
  *   npm run bench:ingestion                 1 simulated city day over HTTP, then 30 days loaded
  *   npm run bench:ingestion -- --days 3     fewer days for the query phase (quicker)
+ *   npm run bench:ingestion -- --profile-dir /tmp/prof   a CPU profile of the server
  *
  * (1) HTTP batched ingestion: the ledger runs as its own process (`node dist/main.js`, with its
  *     projection runner) on a local port; 8 clients in this process, each the
@@ -33,12 +34,15 @@ import {
 import { parseWeighingItem } from '../src/api/weighings/weighing-items.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { migrateToLatest } from '../src/store/sql/migrate.js';
+import { cpuSnapshot } from './support/cpu.js';
 import { machine, writeResults } from './support/report.js';
 
 const { values: args } = parseArgs({
   options: {
     days: { type: 'string', default: '30' },
     clients: { type: 'string', default: '8' },
+    // Writes a V8 CPU profile of the server process to this folder (open it in Chrome DevTools).
+    'profile-dir': { type: 'string' },
     'database-url': {
       type: 'string',
       default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -155,7 +159,9 @@ async function main() {
   // clients run here, so they do not take the server's CPU.
   const port = 38_000 + (Date.now() % 1000);
   const address = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ['dist/main.js'], {
+  const profile = args['profile-dir'];
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const server = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     env: { ...process.env, DATABASE_URL: url, LEDGER_DB_SCHEMA: schema, PORT: String(port) },
     stdio: 'ignore',
   });
@@ -170,6 +176,7 @@ async function main() {
     let recorded = 0;
     let rejected = 0;
     const started = performance.now();
+    const cpuUsed = cpuSnapshot(server.pid);
     await Promise.all(
       batches.map(async (clientBatchList) => {
         for (const items of clientBatchList) {
@@ -183,6 +190,7 @@ async function main() {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuUsed();
     const events = (await store.headPosition()) - headBefore;
     const http = {
       reports: first.items.length,
@@ -192,12 +200,15 @@ async function main() {
       reportsPerSecond: Math.round(recorded / seconds),
       eventsPerSecond: Math.round(events / seconds),
       storedEvents: events,
+      cpu,
     };
     console.log(
       `\n(1) HTTP ingestion, ${clients} clients, batches of ${TICKETS_PER_BATCH} tickets: ` +
         `${recorded} reports (${rejected} rejected) → ${events} events in ${seconds.toFixed(2)} s = ` +
         `${http.eventsPerSecond} events/s (${http.reportsPerSecond} reports/s); target ≥ ${TARGETS.httpEventsPerSecond} events/s → ` +
-        `${(http.eventsPerSecond / TARGETS.httpEventsPerSecond).toFixed(2)}×`,
+        `${(http.eventsPerSecond / TARGETS.httpEventsPerSecond).toFixed(2)}×\n` +
+        `    CPU seconds in that time (2 cores give ${(2 * seconds).toFixed(1)}): server ${cpu.serverSeconds ?? '?'}, ` +
+        `PostgreSQL ${cpu.postgresSeconds ?? '?'}, clients ${cpu.clientSeconds}`,
     );
 
     // (2) Load more days in-process until about a million events, then time queries.
