@@ -23,14 +23,16 @@ export function validateExpectedRevision(value: unknown, field: string): Expecte
 
 /**
  * Checks a whole batch before anything is sent to the database, so that bad input raises a typed
- * error naming the field and writes nothing.
+ * error naming the field and writes nothing. Returns each event's data and metadata as JSON (per
+ * append, per event), so the adapter does not encode them a second time.
  */
 export function validateAppends(
   appends: readonly StreamAppend[],
   fieldPrefix: (index: number) => string = (i) => `appends[${i}].`,
-): void {
+): EncodedEvent[][] {
   if (appends.length === 0) throw new InvalidInputError('appends', 'nothing to append');
   const seenStreams = new Set<string>();
+  const encoded: EncodedEvent[][] = [];
   appends.forEach((append, i) => {
     // `at` ends with a dot, or is empty for a single-stream append.
     const at = fieldPrefix(i);
@@ -59,6 +61,7 @@ export function validateAppends(
       throw new InvalidInputError(`${at}events`, 'at least one event is required');
     }
     const seenIds = new Set<string>();
+    const encodedEvents: EncodedEvent[] = [];
     append.events.forEach((event, j) => {
       const ef = `${at}events[${j}]`;
       if (typeof event.id !== 'string' || !UUID.test(event.id)) {
@@ -82,47 +85,96 @@ export function validateAppends(
       }
       assertStorableJson(event.data, `${ef}.data`);
       if (event.metadata !== undefined) assertStorableJson(event.metadata, `${ef}.metadata`);
-      const size =
-        jsonBytes(event.data) + (event.metadata === undefined ? 0 : jsonBytes(event.metadata));
-      if (size > MAX_EVENT_BYTES) {
+      const data = JSON.stringify(event.data);
+      const metadata = event.metadata === undefined ? undefined : JSON.stringify(event.metadata);
+      const size = exceedsEventLimit(data, metadata ?? '');
+      if (size !== undefined) {
         throw new InvalidInputError(ef, `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`);
       }
+      encodedEvents.push({ data, metadata: metadata ?? '{}' });
     });
+    encoded.push(encodedEvents);
   });
+  return encoded;
 }
 
 const MAX_JSON_DEPTH = 64;
+
+interface Unstorable {
+  /** Keys from the value's root down to the bad part, filled in on the way back up. */
+  readonly path: (string | number)[];
+  readonly message: string;
+}
 
 /**
  * JSON that PostgreSQL's jsonb stores exactly as sent: finite numbers only (JSON.stringify would
  * silently turn NaN into null), no NUL characters (jsonb refuses them), bounded nesting.
  */
-function assertStorableJson(value: unknown, field: string, depth = 0): void {
-  if (depth > MAX_JSON_DEPTH)
-    throw new InvalidInputError(field, `nested deeper than ${MAX_JSON_DEPTH}`);
-  if (value === null || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidInputError(field, 'numbers must be finite');
-    return;
-  }
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw new InvalidInputError(field, 'strings may not contain NUL');
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => assertStorableJson(item, `${field}[${i}]`, depth + 1));
-    return;
-  }
-  if (typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes('\u0000')) throw new InvalidInputError(field, 'keys may not contain NUL');
-      if (item !== undefined) assertStorableJson(item, `${field}.${key}`, depth + 1);
-    }
-    return;
-  }
-  throw new InvalidInputError(field, `${typeof value} is not JSON`);
+function assertStorableJson(value: unknown, field: string): void {
+  const bad = findUnstorable(value, 0);
+  if (bad === undefined) return;
+  const at = bad.path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${key}`),
+    field,
+  );
+  throw new InvalidInputError(at, bad.message);
 }
 
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+/** The first part of a value jsonb would not store as sent. Walks every event on every append, so
+ * it builds no field names unless something is wrong. */
+function findUnstorable(value: unknown, depth: number): Unstorable | undefined {
+  if (depth > MAX_JSON_DEPTH) return { path: [], message: `nested deeper than ${MAX_JSON_DEPTH}` };
+  switch (typeof value) {
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : { path: [], message: 'numbers must be finite' };
+    case 'string':
+      return value.includes('\u0000')
+        ? { path: [], message: 'strings may not contain NUL' }
+        : undefined;
+    case 'object': {
+      if (value === null) return undefined;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i += 1) {
+          const bad = findUnstorable(value[i], depth + 1);
+          if (bad !== undefined) {
+            bad.path.unshift(i);
+            return bad;
+          }
+        }
+        return undefined;
+      }
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        if (key.includes('\u0000')) return { path: [], message: 'keys may not contain NUL' };
+        const item = record[key];
+        if (item === undefined) continue;
+        const bad = findUnstorable(item, depth + 1);
+        if (bad !== undefined) {
+          bad.path.unshift(key);
+          return bad;
+        }
+      }
+      return undefined;
+    }
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      return { path: [], message: `${typeof value} is not JSON` };
+  }
+}
+
+/** An event's data and metadata as JSON text, encoded once: checked for size, then sent. */
+export interface EncodedEvent {
+  readonly data: string;
+  readonly metadata: string;
+}
+
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit: count exactly only near the limit. */
+function exceedsEventLimit(data: string, metadata: string): number | undefined {
+  if ((data.length + metadata.length) * 3 <= MAX_EVENT_BYTES) return undefined;
+  const size = Buffer.byteLength(data, 'utf8') + Buffer.byteLength(metadata, 'utf8');
+  return size > MAX_EVENT_BYTES ? size : undefined;
 }
