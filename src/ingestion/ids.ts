@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
 
 /** Namespace for ids the ledger derives (findings, gate events, master data). */
 const LEDGER_NAMESPACE = '6f1d2a4e-8c3b-4f7a-9e51-2b7c0d9a4e10';
@@ -9,17 +8,42 @@ const LEDGER_NAMESPACE = '6f1d2a4e-8c3b-4f7a-9e51-2b7c0d9a4e10';
  * the events it adds besides its own, so the store recognises the retry.
  */
 export function derivedEventId(...parts: readonly string[]): string {
-  return uuidv5(parts.join('\u001f'), LEDGER_NAMESPACE);
+  return uuidV5(parts.join('\u001f'));
+}
+
+const NAMESPACE_BYTES = Buffer.from(LEDGER_NAMESPACE.replaceAll('-', ''), 'hex');
+
+/**
+ * A name-based UUID (RFC 9562 version 5: SHA-1 of namespace and name) computed with node:crypto.
+ * The `uuid` package gives the same ids, but with a SHA-1 written in JavaScript, which showed in
+ * ingestion profiles (several ids are derived per report). A test checks both agree.
+ */
+function uuidV5(name: string): string {
+  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(name, 'utf8').digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** JSON with sorted keys and no whitespace: one text per value, whatever the key order. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // Keys compared by UTF-16 code units, as a plain sort() does.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
 /** Digest of what a client sent for an event id: a retry must send the same. */
