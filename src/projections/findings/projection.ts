@@ -1,8 +1,12 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { TicketState } from '../../domain/weighing/ticket.js';
 import { TONNAGE_EVENT_TYPES } from '../daily-tonnage/projection.js';
 import type { Projection } from '../runner/projection.js';
-import { applyTicketEvents, createTicketStateTable } from '../ticket-states/ticket-states.js';
+import {
+  applyTicketEvents,
+  createTicketStateTable,
+  type TicketChange,
+} from '../ticket-states/ticket-states.js';
 
 type Tables = 'findings_recorded' | 'ticket_numbers' | 'transfer_links' | 'findings_tickets';
 
@@ -125,9 +129,7 @@ export const findings: Projection<Tables> = {
         VALUES ${sql.join(numbers)} ON CONFLICT DO NOTHING`.execute(trx);
     }
 
-    for (const { before, after } of changes) {
-      await updateTransferLink(trx, t.transfer_links, before, after);
-    }
+    await updateTransferLinks(trx, t.transfer_links, changes);
   },
 };
 
@@ -150,50 +152,73 @@ function ticketRef(state: TicketState): { siteId: string; ticketNo: string } | u
   }
 }
 
-/** Keeps a transfer link's dispatched and received kg in step with both tickets' latest state. */
-async function updateTransferLink(
+/**
+ * Keeps transfer links' dispatched and received kg in step with both tickets' latest state: one
+ * statement per side for the whole batch (a statement per ticket was most of this projection's
+ * cost during ingestion).
+ */
+async function updateTransferLinks(
   trx: Transaction<unknown>,
   table: string,
-  before: TicketState,
-  after: TicketState,
+  changes: readonly TicketChange[],
 ): Promise<void> {
-  const w =
-    after.status === 'weighed'
-      ? after.weighing
-      : before.status === 'weighed'
-        ? before.weighing
-        : undefined;
-  if (w === undefined) return;
-  // A correction may point an inbound ticket at another outbound ticket (or at none): the link
-  // it named before no longer has this receipt.
-  const was = before.status === 'weighed' ? before.weighing : undefined;
-  if (
-    after.status === 'weighed' &&
-    was?.direction === 'inbound' &&
-    was.origin?.kind === 'transfer' &&
-    (after.weighing.origin?.kind !== 'transfer' ||
-      after.weighing.origin.fromSiteId !== was.origin.fromSiteId ||
-      after.weighing.origin.outboundTicketNo !== was.origin.outboundTicketNo)
-  ) {
-    await sql`
-      UPDATE ${sql.table(table)} SET
-        inbound_site_id = NULL, inbound_ticket_no = NULL, received_kg = NULL, received_day = NULL
-       WHERE from_site_id = ${was.origin.fromSiteId} AND outbound_ticket_no = ${was.origin.outboundTicketNo}
-         AND inbound_site_id = ${was.siteId} AND inbound_ticket_no = ${was.ticketNo}`.execute(trx);
+  // Keyed by link: a later ticket of the batch naming the same link wins, as it would in order.
+  const dispatched = new Map<string, RawBuilder<unknown>>();
+  const received = new Map<string, RawBuilder<unknown>>();
+  for (const { before, after } of changes) {
+    const w =
+      after.status === 'weighed'
+        ? after.weighing
+        : before.status === 'weighed'
+          ? before.weighing
+          : undefined;
+    if (w === undefined) continue;
+    // A correction may point an inbound ticket at another outbound ticket (or at none): the link
+    // it named before no longer has this receipt. Only this ticket's own receipt is cleared, so
+    // clearing before the batch's upserts gives the same links as ticket-by-ticket order.
+    const was = before.status === 'weighed' ? before.weighing : undefined;
+    if (
+      after.status === 'weighed' &&
+      was?.direction === 'inbound' &&
+      was.origin?.kind === 'transfer' &&
+      (after.weighing.origin?.kind !== 'transfer' ||
+        after.weighing.origin.fromSiteId !== was.origin.fromSiteId ||
+        after.weighing.origin.outboundTicketNo !== was.origin.outboundTicketNo)
+    ) {
+      await sql`
+        UPDATE ${sql.table(table)} SET
+          inbound_site_id = NULL, inbound_ticket_no = NULL, received_kg = NULL, received_day = NULL
+         WHERE from_site_id = ${was.origin.fromSiteId} AND outbound_ticket_no = ${was.origin.outboundTicketNo}
+           AND inbound_site_id = ${was.siteId} AND inbound_ticket_no = ${was.ticketNo}`.execute(
+        trx,
+      );
+    }
+    const netKg = after.status === 'weighed' ? after.weighing.netKg : null;
+    if (w.direction === 'outbound' && w.destination !== undefined) {
+      dispatched.set(
+        JSON.stringify([w.siteId, w.ticketNo]),
+        sql`(${w.siteId}, ${w.ticketNo}, ${w.destination.siteId}, ${netKg}::bigint, ${w.businessDay})`,
+      );
+    } else if (w.direction === 'inbound' && w.origin?.kind === 'transfer') {
+      received.set(
+        JSON.stringify([w.origin.fromSiteId, w.origin.outboundTicketNo]),
+        sql`(${w.origin.fromSiteId}, ${w.origin.outboundTicketNo}, ${w.siteId}, ${w.ticketNo}, ${netKg}::bigint, ${w.businessDay})`,
+      );
+    }
   }
-  const netKg = after.status === 'weighed' ? after.weighing.netKg : null;
-  if (w.direction === 'outbound' && w.destination !== undefined) {
+  if (dispatched.size > 0) {
     await sql`
       INSERT INTO ${sql.table(table)} (from_site_id, outbound_ticket_no, to_site_id, dispatched_kg, dispatched_day)
-      VALUES (${w.siteId}, ${w.ticketNo}, ${w.destination.siteId}, ${netKg}, ${w.businessDay})
+      VALUES ${sql.join([...dispatched.values()])}
       ON CONFLICT (from_site_id, outbound_ticket_no) DO UPDATE SET
         to_site_id = excluded.to_site_id, dispatched_kg = excluded.dispatched_kg,
         dispatched_day = excluded.dispatched_day`.execute(trx);
-  } else if (w.direction === 'inbound' && w.origin?.kind === 'transfer') {
+  }
+  if (received.size > 0) {
     await sql`
       INSERT INTO ${sql.table(table)}
         (from_site_id, outbound_ticket_no, inbound_site_id, inbound_ticket_no, received_kg, received_day)
-      VALUES (${w.origin.fromSiteId}, ${w.origin.outboundTicketNo}, ${w.siteId}, ${w.ticketNo}, ${netKg}, ${w.businessDay})
+      VALUES ${sql.join([...received.values()])}
       ON CONFLICT (from_site_id, outbound_ticket_no) DO UPDATE SET
         inbound_site_id = excluded.inbound_site_id, inbound_ticket_no = excluded.inbound_ticket_no,
         received_kg = excluded.received_kg, received_day = excluded.received_day`.execute(trx);

@@ -171,12 +171,22 @@ export class ProjectionRunner<T extends string> {
    * exponential back-off; the runner never stops on one.
    */
   async run(signal: AbortSignal, idleWaitMs = DEFAULT_IDLE_WAIT_MS): Promise<void> {
+    const batchSize = this.#options.batchSize ?? DEFAULT_PROJECTION_BATCH;
     let failures = 0;
+    let checkpoint: number | undefined;
     while (!signal.aborted) {
       try {
         const outcome = await this.runOnce();
         failures = 0;
-        if (!outcome.moved) await sleep(idleWaitMs, signal);
+        // A short batch reached the head: wait before the next one, so that under steady
+        // ingestion each batch takes what arrived meanwhile instead of a few events at a time
+        // (a batch costs several round trips whatever its size). Behind, batches run back to
+        // back. Either way the read model trails the log by about idleWaitMs.
+        const reachedHead =
+          !outcome.moved ||
+          (checkpoint !== undefined && outcome.checkpoint - checkpoint < batchSize);
+        checkpoint = outcome.checkpoint;
+        if (reachedHead) await sleep(idleWaitMs, signal);
       } catch (error) {
         failures += 1;
         this.#options.onError?.(error);
