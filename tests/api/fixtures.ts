@@ -5,6 +5,7 @@ import type { District, Site, Vehicle } from '../../src/domain/master-data/maste
 import type { Load } from '../../src/domain/shared/materials.js';
 import type { Destination, Origin } from '../../src/domain/weighing/events.js';
 import { dailyTonnage } from '../../src/projections/daily-tonnage/projection.js';
+import { tonnageResponseSchema } from '../../src/api/tonnage/tonnage-routes.js';
 import { ProjectionRunner } from '../../src/projections/runner/runner.js';
 import { openProjectionDb, type ProjectionDb } from '../projections/fixtures.js';
 import type { StoreHarness } from '../support/databases.js';
@@ -351,5 +352,7 @@ export async function tonnage(api: Api, query: Record<string, string | number>):
   await api.runner.catchUp();
   const response = await get(api.app, tonnageUrl(query));
   expect(response.statusCode).toBe(200);
+  // Written without zod on the way out: it must still be exactly what OpenAPI documents.
+  expect(tonnageResponseSchema.parse(response.body)).toEqual(response.body);
   return response.body as Tonnage;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchResponseSchema } from '../../src/api/reports/report-routes.js';
 import { readLog } from '../projections/fixtures.js';
 import { pgliteHarness, postgresAvailable, postgresHarness } from '../support/databases.js';
 import {
@@ -662,6 +663,8 @@ describe.each([
       const head = await headPosition(api.app);
       const response = await post(api.app, '/v1/weighings/batch', { items });
       expect(response.statusCode).toBe(200);
+      // Written without zod on the way out: it must still be exactly what OpenAPI documents.
+      expect(batchResponseSchema.parse(response.body)).toEqual(response.body);
       const recorded = (report: typeof first, index: number, position: number) => ({
         index,
         status: 'recorded',

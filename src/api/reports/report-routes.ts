@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LedgerError } from '../../domain/errors/catalogue.js';
 import type { IngestOptions, ItemOutcome } from '../../ingestion/weighing-ingestion.js';
 import type { EventStore } from '../../store/port.js';
+import { trustedJsonSerializer } from '../openapi/trusted-serializer.js';
 import { problem } from '../problems/problem-details.js';
 import { parseReportItem } from './report-items.js';
 
@@ -29,6 +30,12 @@ const itemResultSchema = z.object({
   problem: z.record(z.string(), z.unknown()).optional(),
 });
 type ItemResult = z.infer<typeof itemResultSchema>;
+
+/** What POST <path>/batch answers (documented in OpenAPI; tests hold answers to it). */
+export const batchResponseSchema = z.object({
+  results: z.array(itemResultSchema),
+  headPosition: z.number().int(),
+});
 
 function itemResult(index: number, outcome: ItemOutcome): ItemResult {
   if (outcome.status === 'rejected') {
@@ -94,12 +101,13 @@ export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRout
   api.post(
     `${routes.path}/batch`,
     {
+      serializerCompiler: trustedJsonSerializer,
       schema: {
         tags: [routes.tag],
         description: `Records up to ${MAX_BATCH_ITEMS} reports (each shaped as the body of POST ${routes.path}). Answers 200 with one result per item, in order: recorded, duplicate (a retry) or rejected with its problem.`,
         body: z.object({ items: z.array(z.unknown()).min(1).max(MAX_BATCH_ITEMS) }),
         response: {
-          200: z.object({ results: z.array(itemResultSchema), headPosition: z.number().int() }),
+          200: batchResponseSchema,
         },
       },
     },

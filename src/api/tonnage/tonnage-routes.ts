@@ -8,6 +8,7 @@ import { flows } from '../../projections/daily-tonnage/contributions.js';
 import { dailyTonnage } from '../../projections/daily-tonnage/projection.js';
 import { queryTonnage, tonnageDimensions } from '../../projections/daily-tonnage/query.js';
 import { waitForCheckpoint } from '../../projections/runner/wait.js';
+import { trustedJsonSerializer } from '../openapi/trusted-serializer.js';
 
 const MAX_WAIT_MS = 30_000;
 
@@ -49,23 +50,27 @@ const rowSchema = z.object({
   tickets: z.number().int(),
 });
 
+/** What GET /v1/tonnage answers (documented in OpenAPI; tests hold answers to it). */
+export const tonnageResponseSchema = z.object({
+  rows: z.array(rowSchema),
+  totalKg: z.number().int(),
+  totalTonnes: z.string(),
+  checkpoint: z.number().int(),
+});
+
 /** Daily tonnage by business day and any grouping; kg exactly, tonnes for display. */
 export function registerTonnageRoutes(app: FastifyInstance, db: Kysely<unknown>): void {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/tonnage',
     {
+      serializerCompiler: trustedJsonSerializer,
       schema: {
         tags: ['tonnage'],
         description:
           'Net kg by business day (local calendar day of the weigh-in), grouped as asked. Flows: collected, transfer_in, transfer_out, treatment_intake, residue_out.',
         querystring: querySchema,
         response: {
-          200: z.object({
-            rows: z.array(rowSchema),
-            totalKg: z.number().int(),
-            totalTonnes: z.string(),
-            checkpoint: z.number().int(),
-          }),
+          200: tonnageResponseSchema,
         },
       },
     },
