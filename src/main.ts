@@ -1,6 +1,7 @@
 import { buildApp } from './api/app.js';
 import { dailyTonnage } from './projections/daily-tonnage/projection.js';
 import { findings } from './projections/findings/projection.js';
+import { complianceFacts } from './projections/compliance-facts/projection.js';
 import { ProjectionRunner } from './projections/runner/runner.js';
 import { ConfigurationError, parseConfig } from './runtime/config.js';
 import { openLedger } from './runtime/open-ledger.js';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   });
 
   const projections = new AbortController();
-  const runners = [dailyTonnage, findings].map(
+  const runners = [dailyTonnage, findings, complianceFacts].map(
     (projection) =>
       new ProjectionRunner<string>({
         store: ledger.store,

@@ -4,6 +4,8 @@ import { MasterData } from '../ingestion/master-data.js';
 import { TripIngestion } from '../ingestion/trip-ingestion.js';
 import { WeighingIngestion } from '../ingestion/weighing-ingestion.js';
 import type { EventStore } from '../store/port.js';
+import { ComplianceIndicators } from '../compliance/compliance-report.js';
+import { registerComplianceRoutes } from './compliance/compliance-routes.js';
 import { registerFindingsRoutes } from './findings/findings-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { registerMasterDataRoutes } from './master-data/master-data-routes.js';
@@ -21,6 +23,8 @@ export interface AppDependencies {
   readonly timeZone: string;
   readonly logger?: boolean;
   readonly isShuttingDown?: () => boolean;
+  /** The ledger's clock (ms since the epoch); tests fix it. */
+  readonly clock?: () => number;
 }
 
 /** A batch of 1 000 reports with their data stays well under this. */
@@ -38,6 +42,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerWeighingRoutes(app, { ingestion, store: deps.store });
   registerTripRoutes(app, { ingestion: new TripIngestion(deps.store), store: deps.store });
   registerTonnageRoutes(app, deps.db);
+  registerComplianceRoutes(app, {
+    indicators: new ComplianceIndicators(deps.db, masterData, deps.timeZone),
+    clock: deps.clock ?? Date.now,
+  });
   registerFindingsRoutes(app, deps.db);
   await app.ready();
   return app;

@@ -1,0 +1,149 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { plans } from '../../domain/compliance/plan-catalogue.js';
+import { ruleSets } from '../../domain/compliance/rules.js';
+import { calendarDateSchema } from '../../domain/shared/time.js';
+import type { ComplianceIndicators, Moment } from '../../compliance/compliance-report.js';
+import { findPlan } from '../../compliance/compliance-report.js';
+import { reportCsv } from './report-csv.js';
+
+/** `domain-default@2`: a rule set by name and version. */
+const ruleRefSchema = z
+  .string()
+  .regex(/^[a-z0-9-]+@[1-9][0-9]*$/, 'must be <rule set>@<version>, e.g. domain-default@1')
+  .transform((s) => {
+    const [id = '', version = '1'] = s.split('@');
+    return { id, version: Number(version) };
+  });
+
+const momentQuery = {
+  /** As the ledger knew it at this global position. */
+  asOfPosition: z.coerce.number().int().min(0).optional(),
+  /** As the ledger knew it at this recorded time (an ISO 8601 timestamp with its offset). */
+  asOf: z.iso.datetime({ offset: true }).optional(),
+  rules: ruleRefSchema.optional(),
+  districtId: z.string().min(1).optional(),
+};
+
+const periodRefinement = (q: { from?: string | undefined; to?: string | undefined }) =>
+  q.from === undefined || q.to === undefined || q.from <= q.to;
+
+function momentOf(q: {
+  asOfPosition?: number | undefined;
+  asOf?: string | undefined;
+}): Moment | undefined {
+  if (q.asOfPosition !== undefined) return { position: q.asOfPosition };
+  if (q.asOf !== undefined) return { recordedAt: new Date(q.asOf) };
+  return undefined;
+}
+
+/** Plans, rule sets, indicators and compliance reports, now or as of any moment. */
+export function registerComplianceRoutes(
+  app: FastifyInstance,
+  deps: { indicators: ComplianceIndicators; clock: () => number },
+): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get(
+    '/v1/plans',
+    {
+      schema: {
+        tags: ['compliance'],
+        description: 'The plans the ledger judges, with their targets.',
+      },
+    },
+    () => ({ plans }),
+  );
+
+  api.get(
+    '/v1/plans/:planId',
+    {
+      schema: {
+        tags: ['compliance'],
+        description:
+          'One plan: jurisdiction, year, rule set and every target with the sentence it comes from.',
+        params: z.object({ planId: z.string() }),
+      },
+    },
+    (request) => findPlan(request.params.planId),
+  );
+
+  api.get(
+    '/v1/rules',
+    {
+      schema: {
+        tags: ['compliance'],
+        description:
+          'Named, versioned rule sets: how each indicator is counted. Versions are never edited.',
+      },
+    },
+    () => ({ ruleSets }),
+  );
+
+  api.get(
+    '/v1/indicators',
+    {
+      schema: {
+        tags: ['compliance'],
+        description:
+          'Every indicator for a period (business days, inclusive), city-wide or for a district, now or as of a global position or recorded time. Rates come as numerator kg, denominator kg and ratio.',
+        querystring: z
+          .object({ from: calendarDateSchema, to: calendarDateSchema, ...momentQuery })
+          .refine(periodRefinement, { path: ['to'], message: 'must not be before from' }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return deps.indicators.compute({
+        from: q.from,
+        to: q.to,
+        districtId: q.districtId,
+        rules: q.rules ?? { id: 'domain-default', version: 1 },
+        asOf: momentOf(q),
+        now: deps.clock(),
+      });
+    },
+  );
+
+  api.get(
+    '/v1/plans/:planId/report',
+    {
+      schema: {
+        tags: ['compliance'],
+        description:
+          "A plan's compliance report: each target with actual, target and status (met, not_met, on_track, at_risk, no_data, not_tracked), the rule set, and the global positions it was computed from. Period defaults to the plan's year; as of a moment, it lists the tickets that changed since. format=csv for a spreadsheet.",
+        params: z.object({ planId: z.string() }),
+        querystring: z
+          .object({
+            from: calendarDateSchema.optional(),
+            to: calendarDateSchema.optional(),
+            format: z.enum(['json', 'csv']).default('json'),
+            ...momentQuery,
+          })
+          .refine(periodRefinement, { path: ['to'], message: 'must not be before from' }),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const report = await deps.indicators.report(request.params.planId, {
+        from: q.from,
+        to: q.to,
+        districtId: q.districtId,
+        rules: q.rules,
+        asOf: momentOf(q),
+        now: deps.clock(),
+      });
+      if (q.format === 'csv') {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header(
+            'content-disposition',
+            `attachment; filename="${report.plan.id}-${report.period.from}-${report.period.to}.csv"`,
+          )
+          .send(reportCsv(report));
+      }
+      return report;
+    },
+  );
+}

@@ -1,0 +1,189 @@
+import type { Kysely } from 'kysely';
+import { LedgerError, InvalidInputError } from '../domain/errors/catalogue.js';
+import type { FactSum } from '../domain/compliance/facts.js';
+import {
+  computeIndicators,
+  type IndicatorFigures,
+  type SiteFacts,
+} from '../domain/compliance/indicators.js';
+import { plans } from '../domain/compliance/plan-catalogue.js';
+import type { Plan } from '../domain/compliance/plans.js';
+import { judgePlan, type ReportEntry } from '../domain/compliance/report.js';
+import { ruleLabel, ruleSetOf, type RuleRef, type RuleSet } from '../domain/compliance/rules.js';
+import { businessDay } from '../domain/shared/time.js';
+import type { MasterData } from '../ingestion/master-data.js';
+import {
+  changesSince,
+  factSums,
+  type FactFilter,
+  type TicketChange,
+} from '../projections/compliance-facts/query.js';
+import { positionAt, recordedAtOf } from '../projections/compliance-facts/moments.js';
+import { addDays, daysBetweenInclusive, maxDate, minDate } from './calendar.js';
+
+/** A level due by the period's end is judged on this many last days. */
+export const RUN_RATE_DAYS = 30;
+
+export interface Moment {
+  /** A global position, or a recorded time (the last position recorded at or before it). */
+  readonly position?: number | undefined;
+  readonly recordedAt?: Date | undefined;
+}
+
+export interface IndicatorRequest {
+  readonly from: string;
+  readonly to: string;
+  readonly districtId?: string | undefined;
+  readonly rules: RuleRef;
+  /** Absent: now (the projection's checkpoint). */
+  readonly asOf?: Moment | undefined;
+  /** The ledger's clock (ms since the epoch): "today" for a report about now. */
+  readonly now: number;
+}
+
+export interface ComputedIndicators {
+  readonly rules: RuleSet & { readonly label: string };
+  readonly period: { readonly from: string; readonly to: string; readonly days: number };
+  readonly districtId: string | null;
+  /** The moment the figures describe: "now" or as of a position, with its recorded time. */
+  readonly moment: {
+    readonly kind: 'now' | 'as_of';
+    readonly position: number;
+    readonly recordedAt: string | null;
+    readonly businessDay: string;
+  };
+  /** The global positions the figures were computed from: (after, upTo]. */
+  readonly positions: { readonly after: 0; readonly upTo: number };
+  readonly figures: IndicatorFigures;
+  readonly runRate: {
+    readonly from: string;
+    readonly to: string;
+    readonly figures: IndicatorFigures;
+  };
+  readonly periodOver: boolean;
+  /** For an as-of request: the tickets whose figures changed after it, and by how many kg. */
+  readonly changedSince?: readonly TicketChange[];
+}
+
+export interface ComplianceReport extends ComputedIndicators {
+  readonly plan: Omit<Plan, 'targets'>;
+  readonly entries: readonly ReportEntry[];
+}
+
+export function findPlan(planId: string): Plan {
+  const plan = plans.find((p) => p.id === planId);
+  if (plan === undefined) {
+    throw new LedgerError('LEDGER_ERR_NOT_FOUND', `No plan ${planId}`, { field: 'planId' });
+  }
+  return plan;
+}
+
+function findRules(ref: RuleRef): RuleSet {
+  const rules = ruleSetOf(ref);
+  if (rules === undefined) {
+    throw new InvalidInputError('rules', `No rule set ${ruleLabel(ref)}`);
+  }
+  return rules;
+}
+
+/** Computes every indicator over the facts, for a period, now or as of a moment. */
+export class ComplianceIndicators {
+  constructor(
+    private readonly db: Kysely<unknown>,
+    private readonly masterData: MasterData,
+    private readonly timeZone: string,
+  ) {}
+
+  async compute(request: IndicatorRequest): Promise<ComputedIndicators> {
+    const rules = findRules(request.rules);
+    if (request.to < request.from) throw new InvalidInputError('to', 'must not be before from');
+    const filter: FactFilter = {
+      from: request.from,
+      to: request.to,
+      districtId: request.districtId,
+    };
+    const asOf =
+      request.asOf?.position ??
+      (request.asOf?.recordedAt === undefined
+        ? undefined
+        : await positionAt(this.db, request.asOf.recordedAt));
+    const { sums, checkpoint } = await factSums(this.db, filter, asOf);
+    if (asOf !== undefined && asOf > checkpoint) {
+      throw new LedgerError(
+        'LEDGER_ERR_NOT_CAUGHT_UP',
+        `Compliance facts reflect the log up to ${checkpoint}, not yet ${asOf}; retry shortly`,
+        { checkpoint, minPosition: asOf },
+      );
+    }
+    const position = asOf ?? checkpoint;
+    const recordedAt = await recordedAtOf(this.db, position);
+    // "Today" is the business day of the moment asked about: the report knows nothing later.
+    const today =
+      asOf === undefined
+        ? businessDay(new Date(request.now).toISOString(), this.timeZone)
+        : businessDay((recordedAt ?? new Date(0)).toISOString(), this.timeZone);
+    const lastDay = minDate(request.to, today);
+    const days = daysBetweenInclusive(request.from, lastDay);
+    const runFrom = maxDate(request.from, addDays(lastDay, -(RUN_RATE_DAYS - 1)));
+    const runDays = daysBetweenInclusive(runFrom, lastDay);
+    const sites = await this.#sites(sums);
+    const inRun = sums.filter((s) => s.day >= runFrom && s.day <= lastDay);
+
+    return {
+      rules: { ...rules, label: ruleLabel(rules) },
+      period: { from: request.from, to: request.to, days },
+      districtId: request.districtId ?? null,
+      moment: {
+        kind: asOf === undefined ? 'now' : 'as_of',
+        position,
+        recordedAt: recordedAt?.toISOString() ?? null,
+        businessDay: today,
+      },
+      positions: { after: 0, upTo: position },
+      figures: computeIndicators(sums, sites, rules, days),
+      runRate: {
+        from: runFrom,
+        to: lastDay,
+        figures: computeIndicators(inRun, sites, rules, runDays),
+      },
+      periodOver: today > request.to,
+      ...(asOf === undefined ? {} : { changedSince: await changesSince(this.db, filter, asOf) }),
+    };
+  }
+
+  async report(
+    planId: string,
+    request: Omit<IndicatorRequest, 'rules' | 'from' | 'to'> & {
+      from?: string | undefined;
+      to?: string | undefined;
+      rules?: RuleRef | undefined;
+    },
+  ): Promise<ComplianceReport> {
+    const plan = findPlan(planId);
+    const computed = await this.compute({
+      ...request,
+      from: request.from ?? `${plan.year}-01-01`,
+      to: request.to ?? `${plan.year}-12-31`,
+      rules: request.rules ?? plan.rules,
+    });
+    const { targets: _targets, ...planHeader } = plan;
+    return {
+      plan: planHeader,
+      ...computed,
+      entries: judgePlan(plan, {
+        period: computed.figures,
+        runRate: computed.runRate.figures,
+        periodOver: computed.periodOver,
+      }),
+    };
+  }
+
+  async #sites(sums: readonly FactSum[]): Promise<Map<string, SiteFacts>> {
+    const ids = new Set<string>();
+    for (const s of sums) {
+      ids.add(s.siteId);
+      if (s.destSiteId !== '') ids.add(s.destSiteId);
+    }
+    return this.masterData.sites(ids);
+  }
+}

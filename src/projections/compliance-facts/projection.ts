@@ -1,0 +1,175 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { factKey, factsOf, type Fact } from '../../domain/compliance/facts.js';
+import type { WeighingEvent } from '../../domain/weighing/events.js';
+import {
+  evolveTicket,
+  initialTicketState,
+  type TicketState,
+} from '../../domain/weighing/ticket.js';
+import { TONNAGE_EVENT_TYPES } from '../daily-tonnage/projection.js';
+import type { Projection } from '../runner/projection.js';
+import { createTicketStateTable } from '../ticket-states/ticket-states.js';
+
+type Tables = 'facts_v1_history' | 'facts_v1_daily' | 'facts_v1_tickets';
+
+const DIMENSIONS = sql`day, district_id, site_id, flow, material, subtype, operation, dest_site_id`;
+
+interface HistoryRow extends Fact {
+  readonly streamId: string;
+  readonly validFrom: number;
+  readonly k: number;
+  validTo: number | null;
+}
+
+const sameFacts = (a: readonly Fact[], b: readonly Fact[]) =>
+  a.length === b.length &&
+  a.every((f, i) => factKey(f) === factKey(b[i] ?? f) && f.netKg === b[i]?.netKg);
+
+/**
+ * The facts compliance indicators are computed from (see domain/compliance/facts.ts), kept
+ * bitemporally: `facts_v1_history` holds every version of every ticket's facts with the global
+ * positions between which the ledger held it (valid_from ≤ p < valid_to), so any indicator can be
+ * asked "as the ledger knew it at position p"; `facts_v1_daily` holds the current sums by every
+ * dimension, which is what "now" reads. A late upload or a correction closes the ticket's rows at
+ * its position and opens new ones: history is never rewritten.
+ */
+export const complianceFacts: Projection<Tables> = {
+  name: 'compliance-facts-v1',
+  handles: TONNAGE_EVENT_TYPES,
+  tables: ['facts_v1_history', 'facts_v1_daily', 'facts_v1_tickets'],
+
+  async createTables(db: Kysely<unknown>, t) {
+    await sql`
+      CREATE TABLE IF NOT EXISTS ${sql.table(t.facts_v1_history)} (
+        stream_id text NOT NULL,
+        valid_from bigint NOT NULL,
+        k integer NOT NULL,
+        valid_to bigint,
+        day text NOT NULL,
+        district_id text NOT NULL,
+        site_id text NOT NULL,
+        flow text NOT NULL,
+        material text NOT NULL,
+        subtype text NOT NULL,
+        operation text NOT NULL,
+        dest_site_id text NOT NULL,
+        net_kg bigint NOT NULL,
+        PRIMARY KEY (stream_id, valid_from, k)
+      )`.execute(db);
+    // "What changed after position p" reads only the rows opened or closed after p.
+    await sql`CREATE INDEX IF NOT EXISTS ${sql.id(`${t.facts_v1_history}_from`)}
+      ON ${sql.table(t.facts_v1_history)} (valid_from)`.execute(db);
+    await sql`CREATE INDEX IF NOT EXISTS ${sql.id(`${t.facts_v1_history}_to`)}
+      ON ${sql.table(t.facts_v1_history)} (valid_to) WHERE valid_to IS NOT NULL`.execute(db);
+    await sql`
+      CREATE TABLE IF NOT EXISTS ${sql.table(t.facts_v1_daily)} (
+        day text NOT NULL,
+        district_id text NOT NULL,
+        site_id text NOT NULL,
+        flow text NOT NULL,
+        material text NOT NULL,
+        subtype text NOT NULL,
+        operation text NOT NULL,
+        dest_site_id text NOT NULL,
+        net_kg bigint NOT NULL,
+        tickets integer NOT NULL,
+        PRIMARY KEY (day, district_id, site_id, flow, material, subtype, operation, dest_site_id)
+      )`.execute(db);
+    await createTicketStateTable(db, t.facts_v1_tickets);
+  },
+
+  async apply(trx: Transaction<unknown>, events, t) {
+    const streamIds = [...new Set(events.map((e) => e.streamId))];
+    if (streamIds.length === 0) return;
+    const { rows: stored } = await sql<{ stream_id: string; state: TicketState }>`
+      SELECT stream_id, state FROM ${sql.table(t.facts_v1_tickets)}
+       WHERE stream_id IN (${sql.join(streamIds)})`.execute(trx);
+    const before = new Map(stored.map((r) => [r.stream_id, r.state]));
+    const current = new Map(before);
+
+    // Event by event, so that a version that lived only between two events of this batch is
+    // still in the history at its own positions.
+    const closeInDatabase = new Map<string, number>();
+    const opened = new Map<string, HistoryRow[]>();
+    for (const event of events) {
+      const previous = current.get(event.streamId) ?? initialTicketState();
+      const next = evolveTicket(previous, event as unknown as WeighingEvent);
+      current.set(event.streamId, next);
+      const was = factsOf(previous);
+      const now = factsOf(next);
+      if (sameFacts(was, now)) continue;
+      const openedHere = opened.get(event.streamId) ?? [];
+      const stillOpen = openedHere.filter((r) => r.validTo === null);
+      for (const row of stillOpen) row.validTo = event.position;
+      if (stillOpen.length === 0 && was.length > 0 && !closeInDatabase.has(event.streamId)) {
+        closeInDatabase.set(event.streamId, event.position);
+      }
+      now.forEach((fact, k) =>
+        openedHere.push({
+          ...fact,
+          streamId: event.streamId,
+          validFrom: event.position,
+          k,
+          validTo: null,
+        }),
+      );
+      opened.set(event.streamId, openedHere);
+    }
+
+    if (closeInDatabase.size > 0) {
+      const closing = [...closeInDatabase].map(([s, p]) => sql`(${s}, ${p}::bigint)`);
+      await sql`
+        UPDATE ${sql.table(t.facts_v1_history)} AS h SET valid_to = c.position
+          FROM (VALUES ${sql.join(closing)}) AS c(stream_id, position)
+         WHERE h.stream_id = c.stream_id AND h.valid_to IS NULL`.execute(trx);
+    }
+    const rows = [...opened.values()].flat();
+    for (let i = 0; i < rows.length; i += 500) {
+      const values = rows
+        .slice(i, i + 500)
+        .map(
+          (r) =>
+            sql`(${r.streamId}, ${r.validFrom}::bigint, ${r.k}::integer, ${r.validTo}::bigint, ${r.day}, ${r.districtId}, ${r.siteId}, ${r.flow}, ${r.material}, ${r.subtype}, ${r.operation}, ${r.destSiteId}, ${r.netKg}::bigint)`,
+        );
+      await sql`
+        INSERT INTO ${sql.table(t.facts_v1_history)}
+          (stream_id, valid_from, k, valid_to, ${DIMENSIONS}, net_kg)
+        VALUES ${sql.join(values)}
+        ON CONFLICT (stream_id, valid_from, k) DO NOTHING`.execute(trx);
+    }
+
+    const states = streamIds.map(
+      (id) => sql`(${id}, ${JSON.stringify(current.get(id) ?? initialTicketState())}::jsonb)`,
+    );
+    await sql`
+      INSERT INTO ${sql.table(t.facts_v1_tickets)} AS t (stream_id, state) VALUES ${sql.join(states)}
+      ON CONFLICT (stream_id) DO UPDATE SET state = excluded.state`.execute(trx);
+
+    // The current sums move by the batch's difference, ticket by ticket.
+    const deltas = new Map<string, { fact: Fact; netKg: number; tickets: number }>();
+    const move = (fact: Fact, sign: 1 | -1) => {
+      const key = factKey(fact);
+      const d = deltas.get(key) ?? { fact, netKg: 0, tickets: 0 };
+      d.netKg += sign * fact.netKg;
+      d.tickets += sign;
+      deltas.set(key, d);
+    };
+    for (const id of streamIds) {
+      for (const f of factsOf(before.get(id) ?? initialTicketState())) move(f, -1);
+      for (const f of factsOf(current.get(id) ?? initialTicketState())) move(f, 1);
+    }
+    const changed = [...deltas.values()].filter((d) => d.netKg !== 0 || d.tickets !== 0);
+    if (changed.length === 0) return;
+    const values = changed.map(
+      ({ fact: f, netKg, tickets }) =>
+        sql`(${f.day}, ${f.districtId}, ${f.siteId}, ${f.flow}, ${f.material}, ${f.subtype}, ${f.operation}, ${f.destSiteId}, ${netKg}::bigint, ${tickets}::integer)`,
+    );
+    await sql`
+      INSERT INTO ${sql.table(t.facts_v1_daily)} AS d (${DIMENSIONS}, net_kg, tickets)
+      VALUES ${sql.join(values)}
+      ON CONFLICT (${DIMENSIONS}) DO UPDATE
+        SET net_kg = d.net_kg + excluded.net_kg, tickets = d.tickets + excluded.tickets`.execute(
+      trx,
+    );
+  },
+};
