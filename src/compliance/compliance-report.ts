@@ -166,7 +166,15 @@ export class ComplianceIndicators {
       to: request.to ?? `${plan.year}-12-31`,
       rules: request.rules ?? plan.rules,
     });
-    const { targets: _targets, ...planHeader } = plan;
+    const planHeader = {
+      id: plan.id,
+      jurisdictionZh: plan.jurisdictionZh,
+      jurisdictionEn: plan.jurisdictionEn,
+      year: plan.year,
+      titleZh: plan.titleZh,
+      issuedBy: plan.issuedBy,
+      rules: plan.rules,
+    };
     return {
       plan: planHeader,
       ...computed,

@@ -1,6 +1,6 @@
 import type { ComplianceReport } from '../../compliance/compliance-report.js';
 
-const cell = (value: unknown): string => {
+const cell = (value: string | number | boolean | null | undefined): string => {
   const text = value === undefined || value === null ? '' : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
