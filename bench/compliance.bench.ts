@@ -1,0 +1,165 @@
+/**
+ * `npm run bench:compliance`: the compliance report over a growing log, on PostgreSQL.
+ *
+ *   npm run bench:compliance                 10 simulated days of Jinan 2022 (about 330 000 events)
+ *   npm run bench:compliance -- --days 365   a year (about 12 000 000 events; hours to load)
+ *
+ * Loads simulated city days through the same ingestion code the API runs (in-process, without
+ * HTTP), catches the compliance-facts projection up (timed: events/s), then times the Jinan 2022
+ * report for the whole year through the API (app.inject): 200 requests now, and 50 as of the
+ * middle of the log (a past moment: the figures as the ledger knew them then). Prints p50 and p99
+ * against the issue's targets (p99 ≤ 50 ms now, ≤ 2 s as of a past moment, at 10 000 000 events).
+ */
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { buildApp } from '../src/api/app.js';
+import { parseWeighingItem } from '../src/api/weighings/weighing-items.js';
+import {
+  districtSchema,
+  siteSchema,
+  vehicleSchema,
+} from '../src/domain/master-data/master-data.js';
+import { MasterData } from '../src/ingestion/master-data.js';
+import { WeighingIngestion, type IngestItem } from '../src/ingestion/weighing-ingestion.js';
+import { complianceFacts } from '../src/projections/compliance-facts/projection.js';
+import { projectionMigrations } from '../src/projections/runner/checkpoints.js';
+import { ProjectionRunner } from '../src/projections/runner/runner.js';
+import { addDays, generateCityDay } from '../src/simulator/city.js';
+import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { migrateToLatest } from '../src/store/sql/migrate.js';
+import { machine, writeResults } from './support/report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    days: { type: 'string', default: '10' },
+    'database-url': {
+      type: 'string',
+      default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    },
+  },
+});
+
+const TARGETS = { reportP99Ms: 50, asOfP99Ms: 2000, atEvents: 10_000_000 };
+const FIRST_DAY = '2022-01-01';
+const TIME_ZONE = 'Asia/Shanghai';
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function timeRequests(
+  count: number,
+  request: () => Promise<{ statusCode: number; body: string }>,
+): Promise<{ p50Ms: number; p99Ms: number }> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await request();
+    if (response.statusCode !== 200) {
+      throw new Error(`report answered ${response.statusCode}: ${response.body}`);
+    }
+    latencies.push(performance.now() - started);
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+  };
+}
+
+async function main() {
+  const url = args['database-url'];
+  const days = Number(args.days);
+  const schema = `bench_compliance_${Date.now()}`;
+  const { store, db } = await openPostgresStore({ connectionString: url, schema, poolSize: 4 });
+  try {
+    await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, schema);
+    const masterData = new MasterData(store);
+    const first = generateCityDay({ date: FIRST_DAY, seed: 1, scale: 1 });
+    for (const d of first.districts)
+      await masterData.registerDistrict(districtSchema.parse(d), 'bench');
+    for (const s of first.sites) await masterData.registerSite(siteSchema.parse(s), 'bench');
+    for (const v of first.vehicles)
+      await masterData.registerVehicle(vehicleSchema.parse(v), 'bench');
+
+    const ingestion = new WeighingIngestion(store, masterData, TIME_ZONE);
+    const loadStarted = performance.now();
+    for (let d = 0; d < days; d++) {
+      const date = addDays(FIRST_DAY, d);
+      const day = d === 0 ? first : generateCityDay({ date, seed: 1 + d, scale: 1 });
+      for (let i = 0; i < day.items.length; i += 1000) {
+        const chunk: IngestItem[] = day.items
+          .slice(i, i + 1000)
+          .map((item, k) => parseWeighingItem(item, `items[${k}]`));
+        await ingestion.ingest(chunk, { now: Date.now(), actor: 'bench', correlationId: date });
+      }
+      process.stderr.write(`\r    loaded ${d + 1}/${days} days, ${await store.headPosition()} events`);
+    }
+    const head = await store.headPosition();
+    process.stderr.write(
+      `\n    loading took ${((performance.now() - loadStarted) / 1000).toFixed(0)} s\n`,
+    );
+
+    const runner = new ProjectionRunner<string>({
+      store,
+      db: db as Kysely<unknown>,
+      projection: complianceFacts,
+    });
+    await runner.setup();
+    const catchUpStarted = performance.now();
+    await runner.catchUp();
+    const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
+    console.log(
+      `\n(1) compliance-facts projection over ${head} events: ${catchUpSeconds.toFixed(1)} s = ` +
+        `${Math.round(head / catchUpSeconds)} events/s`,
+    );
+
+    const app = await buildApp({
+      store,
+      db: db as Kysely<unknown>,
+      timeZone: TIME_ZONE,
+      clock: () => Date.parse('2023-01-15T12:00:00+08:00'),
+    });
+    const report = (query: string) => async () => {
+      const r = await app.inject({ method: 'GET', url: `/v1/plans/jinan-2022/report${query}` });
+      return { statusCode: r.statusCode, body: r.body };
+    };
+    for (let i = 0; i < 20; i++) await report('')(); // warm-up
+    const now = await timeRequests(200, report(''));
+    console.log(
+      `(2) Jinan 2022 report for the year, now, ${head} events: p50 ${now.p50Ms} ms, p99 ${now.p99Ms} ms; ` +
+        `target p99 ≤ ${TARGETS.reportP99Ms} ms at ${TARGETS.atEvents} events`,
+    );
+    const middle = Math.floor(head / 2);
+    const asOf = await timeRequests(50, report(`?asOfPosition=${middle}`));
+    console.log(
+      `(3) the same report as of position ${middle} (half the log since): p50 ${asOf.p50Ms} ms, ` +
+        `p99 ${asOf.p99Ms} ms; target p99 ≤ ${TARGETS.asOfP99Ms} ms at ${TARGETS.atEvents} events`,
+    );
+    await app.close();
+
+    const file = path.resolve('bench/results/compliance.json');
+    await writeResults(file, {
+      benchmark: 'compliance',
+      at: new Date().toISOString(),
+      machine: machine(),
+      targets: TARGETS,
+      days,
+      events: head,
+      projection: { seconds: catchUpSeconds, eventsPerSecond: Math.round(head / catchUpSeconds) },
+      reportNow: now,
+      reportAsOfMiddle: { position: middle, ...asOf },
+    });
+    console.log(`JSON: ${file}`);
+  } finally {
+    await store.close();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
+await main();
