@@ -14,7 +14,7 @@ import { businessDay } from '../domain/shared/time.js';
 import type { MasterData } from '../ingestion/master-data.js';
 import {
   changesSince,
-  factSums,
+  periodSums,
   type FactFilter,
   type TicketChange,
 } from '../projections/compliance-facts/query.js';
@@ -107,7 +107,7 @@ export class ComplianceIndicators {
       (request.asOf?.recordedAt === undefined
         ? undefined
         : await positionAt(this.db, request.asOf.recordedAt));
-    const { sums, checkpoint } = await factSums(this.db, filter, asOf);
+    const { sums, intakeDays, checkpoint } = await periodSums(this.db, filter, asOf);
     if (asOf !== undefined && asOf > checkpoint) {
       throw new LedgerError(
         'LEDGER_ERR_NOT_CAUGHT_UP',
@@ -126,8 +126,11 @@ export class ComplianceIndicators {
     const days = daysBetweenInclusive(request.from, lastDay);
     const runFrom = maxDate(request.from, addDays(lastDay, -(RUN_RATE_DAYS - 1)));
     const runDays = daysBetweenInclusive(runFrom, lastDay);
-    const sites = await this.#sites(sums);
-    const inRun = sums.filter((s) => s.day >= runFrom && s.day <= lastDay);
+    const run =
+      runDays === 0
+        ? { sums: [], intakeDays: [] }
+        : await periodSums(this.db, { ...filter, from: runFrom, to: lastDay }, asOf);
+    const sites = await this.#sites([...sums, ...run.sums]);
 
     return {
       rules: { ...rules, label: ruleLabel(rules) },
@@ -140,11 +143,11 @@ export class ComplianceIndicators {
         businessDay: today,
       },
       positions: { after: 0, upTo: position },
-      figures: computeIndicators(sums, sites, rules, days),
+      figures: computeIndicators(sums, sites, rules, days, intakeDays),
       runRate: {
         from: runFrom,
         to: lastDay,
-        figures: computeIndicators(inRun, sites, rules, runDays),
+        figures: computeIndicators(run.sums, sites, rules, runDays, run.intakeDays),
       },
       periodOver: today > request.to,
       ...(asOf === undefined ? {} : { changedSince: await changesSince(this.db, filter, asOf) }),

@@ -46,6 +46,31 @@ export interface StationBalance {
   readonly differenceKg: number;
 }
 
+/** A facility's intake on one day: what capacity and permits are judged on. */
+export interface IntakeDay {
+  readonly day: string;
+  readonly siteId: string;
+  readonly totalKg: number;
+  readonly householdKg: number;
+}
+
+/** Intake per facility and day, from sums that still carry their day. */
+export function intakeDaysOf(sums: readonly FactSum[]): IntakeDay[] {
+  const days = new Map<
+    string,
+    { day: string; siteId: string; totalKg: number; householdKg: number }
+  >();
+  for (const s of sums) {
+    if (s.flow !== 'treatment_intake') continue;
+    const key = `${s.day}|${s.siteId}`;
+    const d = days.get(key) ?? { day: s.day, siteId: s.siteId, totalKg: 0, householdKg: 0 };
+    d.totalKg += s.netKg;
+    if (HOUSEHOLD.has(s.material)) d.householdKg += s.netKg;
+    days.set(key, d);
+  }
+  return [...days.values()];
+}
+
 export interface IndicatorFigures {
   /** 清运量: household waste first received from collection, by category. */
   readonly collected: { readonly totalKg: number; readonly byCategoryKg: Record<string, number> };
@@ -114,13 +139,16 @@ const add = (record: Record<string, number>, key: string, kg: number) => {
 
 /**
  * Every indicator over the given sums (already limited to the period and, for a district
- * report, to the district). Pure: the same sums, sites and rules give the same figures.
+ * report, to the district). The sums may be by day or coarser (by month, or for the whole
+ * period); capacity and permits are judged day by day on `intakeDays` (derived from the sums
+ * when they are by day). Pure: the same inputs give the same figures.
  */
 export function computeIndicators(
   sums: readonly FactSum[],
   sites: ReadonlyMap<string, SiteFacts>,
   rules: RuleSet,
   days: number,
+  intakeDays: readonly IntakeDay[] = intakeDaysOf(sums),
 ): IndicatorFigures {
   const byCategoryKg: Record<string, number> = {};
   const intakeByOperation: Record<string, number> = {};
@@ -134,7 +162,6 @@ export function computeIndicators(
   let rawLandfilledKg = 0;
   let constructionRecycledKg = 0;
   let constructionReceivedKg = 0;
-  const facilityDays = new Map<string, Map<string, number>>();
   const stations = new Map<string, { inKg: number; outKg: number }>();
 
   for (const s of sums) {
@@ -149,9 +176,6 @@ export function computeIndicators(
         break;
       case 'treatment_intake': {
         add(intakeByOperation, s.operation, s.netKg);
-        const perDay = facilityDays.get(s.siteId) ?? new Map<string, number>();
-        perDay.set(s.day, (perDay.get(s.day) ?? 0) + s.netKg);
-        facilityDays.set(s.siteId, perDay);
         if (household) {
           householdIntakeKg += s.netKg;
           if (s.operation === 'sanitary_landfill') rawLandfilledKg += s.netKg;
@@ -159,10 +183,6 @@ export function computeIndicators(
             recyclablesRecoveredKg += s.netKg;
           if (s.material === 'kitchen' && BIOLOGICAL.has(s.operation))
             kitchenBiologicalKg += s.netKg;
-          if (HARMLESS.has(s.operation)) {
-            if (licensedOn(site, s.day)) licensedKg += s.netKg;
-            else unlicensedIntakeKg += s.netKg;
-          }
         }
         if (s.material === 'construction' && CONSTRUCTION_RECEIVERS.has(s.operation)) {
           const inScope = rules.excavatedSoilInConstructionScope || s.subtype !== 'excavated_soil';
@@ -194,6 +214,19 @@ export function computeIndicators(
       if (s.flow === 'transfer_out' || s.flow === 'residue_out') balance.outKg += s.netKg;
       stations.set(s.siteId, balance);
     }
+  }
+
+  // Day by day: whether the facility's permit covered the day, and its intake against capacity.
+  const facilityDays = new Map<string, Map<string, number>>();
+  for (const d of intakeDays) {
+    const site = sites.get(d.siteId);
+    if (site?.operation !== undefined && HARMLESS.has(site.operation)) {
+      if (licensedOn(site, d.day)) licensedKg += d.householdKg;
+      else unlicensedIntakeKg += d.householdKg;
+    }
+    const perDay = facilityDays.get(d.siteId) ?? new Map<string, number>();
+    perDay.set(d.day, (perDay.get(d.day) ?? 0) + d.totalKg);
+    facilityDays.set(d.siteId, perDay);
   }
 
   const kitchenCollectedKg = byCategoryKg.kitchen ?? 0;

@@ -6,13 +6,23 @@ import {
   initialTicketState,
   type TicketState,
 } from '../../domain/weighing/ticket.js';
+import { householdCategories } from '../../domain/shared/materials.js';
 import { TONNAGE_EVENT_TYPES } from '../daily-tonnage/projection.js';
-import type { Projection } from '../runner/projection.js';
+import type { Projection, TableNames } from '../runner/projection.js';
 import { createTicketStateTable } from '../ticket-states/ticket-states.js';
 
-type Tables = 'facts_v1_history' | 'facts_v1_daily' | 'facts_v1_tickets';
+type Tables =
+  | 'facts_v1_history'
+  | 'facts_v1_daily'
+  | 'facts_v1_monthly'
+  | 'facts_v1_intake_days'
+  | 'facts_v1_tickets';
+
+const MONTH_DIMENSIONS = sql`month, district_id, site_id, flow, material, subtype, operation, dest_site_id`;
 
 const DIMENSIONS = sql`day, district_id, site_id, flow, material, subtype, operation, dest_site_id`;
+
+const HOUSEHOLD: ReadonlySet<string> = new Set(householdCategories);
 
 interface HistoryRow extends Fact {
   readonly streamId: string;
@@ -36,7 +46,13 @@ const sameFacts = (a: readonly Fact[], b: readonly Fact[]) =>
 export const complianceFacts: Projection<Tables> = {
   name: 'compliance-facts-v1',
   handles: TONNAGE_EVENT_TYPES,
-  tables: ['facts_v1_history', 'facts_v1_daily', 'facts_v1_tickets'],
+  tables: [
+    'facts_v1_history',
+    'facts_v1_daily',
+    'facts_v1_monthly',
+    'facts_v1_intake_days',
+    'facts_v1_tickets',
+  ],
 
   async createTables(db: Kysely<unknown>, t) {
     await sql`
@@ -74,6 +90,31 @@ export const complianceFacts: Projection<Tables> = {
         net_kg bigint NOT NULL,
         tickets integer NOT NULL,
         PRIMARY KEY (day, district_id, site_id, flow, material, subtype, operation, dest_site_id)
+      )`.execute(db);
+    // The same sums by month: a year's report reads twelve months, not 365 days of rows.
+    await sql`
+      CREATE TABLE IF NOT EXISTS ${sql.table(t.facts_v1_monthly)} (
+        month text NOT NULL,
+        district_id text NOT NULL,
+        site_id text NOT NULL,
+        flow text NOT NULL,
+        material text NOT NULL,
+        subtype text NOT NULL,
+        operation text NOT NULL,
+        dest_site_id text NOT NULL,
+        net_kg bigint NOT NULL,
+        tickets integer NOT NULL,
+        PRIMARY KEY (month, district_id, site_id, flow, material, subtype, operation, dest_site_id)
+      )`.execute(db);
+    // Intake per facility and day: what capacity and permits are judged on, day by day.
+    await sql`
+      CREATE TABLE IF NOT EXISTS ${sql.table(t.facts_v1_intake_days)} (
+        day text NOT NULL,
+        site_id text NOT NULL,
+        district_id text NOT NULL,
+        total_kg bigint NOT NULL,
+        household_kg bigint NOT NULL,
+        PRIMARY KEY (day, site_id)
       )`.execute(db);
     await createTicketStateTable(db, t.facts_v1_tickets);
   },
@@ -171,5 +212,61 @@ export const complianceFacts: Projection<Tables> = {
         SET net_kg = d.net_kg + excluded.net_kg, tickets = d.tickets + excluded.tickets`.execute(
       trx,
     );
+    await applyRollUps(trx, t, changed);
   },
 };
+
+/** The batch's changes to the daily sums, carried into the monthly sums and the intake days. */
+async function applyRollUps(
+  trx: Transaction<unknown>,
+  t: TableNames<Tables>,
+  changed: readonly { fact: Fact; netKg: number; tickets: number }[],
+): Promise<void> {
+  const monthly = new Map<string, { fact: Fact; month: string; netKg: number; tickets: number }>();
+  const intakeDays = new Map<
+    string,
+    { day: string; siteId: string; districtId: string; total: number; household: number }
+  >();
+  for (const d of changed) {
+    const month = d.fact.day.slice(0, 7);
+    const key = `${month}|${factKey({ ...d.fact, day: '' })}`;
+    const m = monthly.get(key) ?? { fact: d.fact, month, netKg: 0, tickets: 0 };
+    m.netKg += d.netKg;
+    m.tickets += d.tickets;
+    monthly.set(key, m);
+    if (d.fact.flow === 'treatment_intake') {
+      const dayKey = `${d.fact.day}|${d.fact.siteId}`;
+      const i = intakeDays.get(dayKey) ?? {
+        day: d.fact.day,
+        siteId: d.fact.siteId,
+        districtId: d.fact.districtId,
+        total: 0,
+        household: 0,
+      };
+      i.total += d.netKg;
+      if (HOUSEHOLD.has(d.fact.material)) i.household += d.netKg;
+      intakeDays.set(dayKey, i);
+    }
+  }
+  const monthValues = [...monthly.values()].map(
+    ({ fact: f, month, netKg, tickets }) =>
+      sql`(${month}, ${f.districtId}, ${f.siteId}, ${f.flow}, ${f.material}, ${f.subtype}, ${f.operation}, ${f.destSiteId}, ${netKg}::bigint, ${tickets}::integer)`,
+  );
+  await sql`
+    INSERT INTO ${sql.table(t.facts_v1_monthly)} AS d (${MONTH_DIMENSIONS}, net_kg, tickets)
+    VALUES ${sql.join(monthValues)}
+    ON CONFLICT (${MONTH_DIMENSIONS}) DO UPDATE
+      SET net_kg = d.net_kg + excluded.net_kg, tickets = d.tickets + excluded.tickets`.execute(trx);
+  if (intakeDays.size === 0) return;
+  const dayValues = [...intakeDays.values()].map(
+    (i) =>
+      sql`(${i.day}, ${i.siteId}, ${i.districtId}, ${i.total}::bigint, ${i.household}::bigint)`,
+  );
+  await sql`
+    INSERT INTO ${sql.table(t.facts_v1_intake_days)} AS d
+      (day, site_id, district_id, total_kg, household_kg)
+    VALUES ${sql.join(dayValues)}
+    ON CONFLICT (day, site_id) DO UPDATE
+      SET total_kg = d.total_kg + excluded.total_kg,
+          household_kg = d.household_kg + excluded.household_kg`.execute(trx);
+}

@@ -1,5 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { FactFlow, FactSum } from '../../domain/compliance/facts.js';
+import type { IntakeDay } from '../../domain/compliance/indicators.js';
+import { householdCategories } from '../../domain/shared/materials.js';
 import { complianceFacts } from './projection.js';
 
 export interface FactFilter {
@@ -153,4 +155,134 @@ export async function changesSince(
     nowKg: Number(r.now_kg),
     changedAt: Number(r.changed_at),
   }));
+}
+
+/** Sums for a whole period (day ''), and intake per facility and day, with their checkpoint. */
+export interface PeriodSums extends FactSums {
+  readonly intakeDays: IntakeDay[];
+}
+
+const MONTHLY = 'facts_v1_monthly' satisfies (typeof complianceFacts.tables)[number];
+const INTAKE_DAYS = 'facts_v1_intake_days' satisfies (typeof complianceFacts.tables)[number];
+const PERIOD_DIMENSIONS = sql`district_id, site_id, flow, material, subtype, operation, dest_site_id`;
+
+const lastDayOfMonth = (month: string): string => {
+  const [year = 0, m = 1] = month.split('-').map(Number);
+  return new Date(Date.UTC(year, m, 0)).toISOString().slice(0, 10);
+};
+const nextMonth = (month: string): string => {
+  const [year = 0, m = 1] = month.split('-').map(Number);
+  return new Date(Date.UTC(year, m, 1)).toISOString().slice(0, 7);
+};
+const previousMonth = (month: string): string => {
+  const [year = 0, m = 1] = month.split('-').map(Number);
+  return new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 7);
+};
+
+/**
+ * The whole months inside [from, to], and the days outside them: a year is read as twelve
+ * monthly rows per dimension instead of 365 daily ones.
+ */
+export function splitPeriod(
+  from: string,
+  to: string,
+): { months?: { first: string; last: string }; days: { from: string; to: string }[] } {
+  const firstMonth = from.endsWith('-01') ? from.slice(0, 7) : nextMonth(from.slice(0, 7));
+  const lastMonth =
+    to === lastDayOfMonth(to.slice(0, 7)) ? to.slice(0, 7) : previousMonth(to.slice(0, 7));
+  if (firstMonth > lastMonth) return { days: [{ from, to }] };
+  const days: { from: string; to: string }[] = [];
+  const monthsFrom = `${firstMonth}-01`;
+  const monthsTo = lastDayOfMonth(lastMonth);
+  if (from < monthsFrom) days.push({ from, to: previousDay(monthsFrom) });
+  if (monthsTo < to) days.push({ from: nextDay(monthsTo), to });
+  return { months: { first: firstMonth, last: lastMonth }, days };
+}
+
+const shiftDay = (day: string, by: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + by * 86_400_000).toISOString().slice(0, 10);
+const previousDay = (day: string) => shiftDay(day, -1);
+const nextDay = (day: string) => shiftDay(day, 1);
+
+/**
+ * What a report reads: the period's sums by every dimension but the day (summed in the
+ * database from the monthly table and the days at the edges), and intake per facility and day.
+ * As of a position, the history rows opened or closed since are taken back out, as in
+ * `factSums`. Both reads run in one repeatable-read transaction: one snapshot.
+ */
+export async function periodSums(
+  db: Kysely<unknown>,
+  filter: FactFilter,
+  asOf?: number,
+): Promise<PeriodSums> {
+  const { months, days } = splitPeriod(filter.from, filter.to);
+  const district =
+    filter.districtId === undefined ? sql`TRUE` : sql`district_id = ${filter.districtId}`;
+  const parts: RawBuilder<unknown>[] = [];
+  if (months !== undefined) {
+    parts.push(sql`
+      SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM ${sql.table(MONTHLY)}
+       WHERE month >= ${months.first} AND month <= ${months.last} AND ${district}`);
+  }
+  for (const range of days) {
+    parts.push(sql`
+      SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM ${sql.table(DAILY)}
+       WHERE day >= ${range.from} AND day <= ${range.to} AND ${district}`);
+  }
+  const changed =
+    asOf === undefined
+      ? sql`FALSE`
+      : sql`((valid_to > ${asOf} AND valid_from <= ${asOf}) OR (valid_from > ${asOf} AND valid_to IS NULL))`;
+  const sign =
+    asOf === undefined ? sql`1` : sql`CASE WHEN valid_from <= ${asOf} THEN 1 ELSE -1 END`;
+  if (asOf !== undefined) {
+    parts.push(sql`
+      SELECT ${PERIOD_DIMENSIONS}, ${sign} * net_kg, ${sign} FROM ${sql.table(HISTORY)}
+       WHERE ${changed} AND ${where(filter)}`);
+  }
+  const household = sql.join(householdCategories.map((c) => sql`${c}`));
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const { rows } = await sql<Omit<SumRow, 'day' | 'checkpoint'>>`
+        SELECT ${PERIOD_DIMENSIONS}, sum(net_kg) AS net_kg, sum(tickets) AS tickets
+          FROM (${sql.join(parts, sql` UNION ALL `)}) AS parts
+         GROUP BY ${PERIOD_DIMENSIONS}`.execute(trx);
+      const { rows: intake } = await sql<{
+        day: string;
+        site_id: string;
+        total_kg: string;
+        household_kg: string;
+      }>`
+        SELECT day, site_id, sum(total_kg) AS total_kg, sum(household_kg) AS household_kg FROM (
+          SELECT day, site_id, total_kg, household_kg FROM ${sql.table(INTAKE_DAYS)}
+           WHERE day >= ${filter.from} AND day <= ${filter.to} AND ${district}
+          ${
+            asOf === undefined
+              ? sql``
+              : sql`UNION ALL
+          SELECT day, site_id, ${sign} * net_kg,
+                 CASE WHEN material IN (${household}) THEN ${sign} * net_kg ELSE 0 END
+            FROM ${sql.table(HISTORY)}
+           WHERE flow = 'treatment_intake' AND ${changed} AND ${where(filter)}`
+          }
+        ) AS intake GROUP BY day, site_id`.execute(trx);
+      const { rows: marker } = await sql<{ position: string }>`
+        SELECT position FROM projection_checkpoints WHERE name = ${complianceFacts.name}`.execute(
+        trx,
+      );
+      return {
+        sums: toSums(rows.map((r) => ({ ...r, day: '', checkpoint: null }))),
+        intakeDays: intake
+          .map((r) => ({
+            day: r.day,
+            siteId: r.site_id,
+            totalKg: Number(r.total_kg),
+            householdKg: Number(r.household_kg),
+          }))
+          .filter((d) => d.totalKg !== 0 || d.householdKg !== 0),
+        checkpoint: Number(marker[0]?.position ?? 0),
+      };
+    });
 }
