@@ -39,12 +39,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const ingestion = new WeighingIngestion(deps.store, masterData, deps.timeZone);
   registerHealthRoutes(app, deps.store, deps.isShuttingDown);
   registerMasterDataRoutes(app, masterData);
-  registerWeighingRoutes(app, { ingestion, store: deps.store });
-  registerTripRoutes(app, { ingestion: new TripIngestion(deps.store), store: deps.store });
+  const clock = deps.clock ?? Date.now;
+  registerWeighingRoutes(app, { ingestion, store: deps.store, clock });
+  registerTripRoutes(app, { ingestion: new TripIngestion(deps.store), store: deps.store, clock });
   registerTonnageRoutes(app, deps.db);
   registerComplianceRoutes(app, {
     indicators: new ComplianceIndicators(deps.db, masterData, deps.timeZone),
-    clock: deps.clock ?? Date.now,
+    clock,
   });
   registerFindingsRoutes(app, deps.db);
   await app.ready();

@@ -61,6 +61,8 @@ export interface ReportRoutes<C> {
     options: IngestOptions,
   ) => Promise<ItemOutcome[]>;
   readonly store: EventStore;
+  /** The ledger's clock (ms since the epoch): the 10-minutes-ahead rule is judged against it. */
+  readonly clock: () => number;
 }
 
 /**
@@ -71,7 +73,7 @@ export interface ReportRoutes<C> {
 export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRoutes<C>): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const options = (correlationId: string): IngestOptions => ({
-    now: Date.now(),
+    now: routes.clock(),
     actor: 'api',
     correlationId,
   });

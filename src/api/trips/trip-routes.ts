@@ -8,7 +8,7 @@ import { registerReportRoutes } from '../reports/report-routes.js';
 /** Vehicle-trip reports (dispatch, collection, arrival, departure): POST /v1/trips[/batch]. */
 export function registerTripRoutes(
   app: FastifyInstance,
-  deps: { ingestion: TripIngestion; store: EventStore },
+  deps: { ingestion: TripIngestion; store: EventStore; clock: () => number },
 ): void {
   registerReportRoutes<TripCommand>(app, {
     path: '/v1/trips',
@@ -16,5 +16,6 @@ export function registerTripRoutes(
     itemSchema: reportItemSchema(tripCommandSchemas),
     ingest: (items, options) => deps.ingestion.ingest(items, options),
     store: deps.store,
+    clock: deps.clock,
   });
 }

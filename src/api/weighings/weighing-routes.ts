@@ -10,7 +10,7 @@ export { MAX_BATCH_ITEMS } from '../reports/report-routes.js';
 /** Weighbridge reports: POST /v1/weighings and /v1/weighings/batch. */
 export function registerWeighingRoutes(
   app: FastifyInstance,
-  deps: { ingestion: WeighingIngestion; store: EventStore },
+  deps: { ingestion: WeighingIngestion; store: EventStore; clock: () => number },
 ): void {
   registerReportRoutes<WeighingCommand>(app, {
     path: '/v1/weighings',
@@ -18,5 +18,6 @@ export function registerWeighingRoutes(
     itemSchema: weighingItemSchema,
     ingest: (items, options) => deps.ingestion.ingest(items, options),
     store: deps.store,
+    clock: deps.clock,
   });
 }

@@ -9,7 +9,6 @@ import {
 import { householdCategories } from '../../domain/shared/materials.js';
 import { TONNAGE_EVENT_TYPES } from '../daily-tonnage/projection.js';
 import type { Projection, TableNames } from '../runner/projection.js';
-import { createTicketStateTable } from '../ticket-states/ticket-states.js';
 
 type Tables =
   | 'facts_v1_history'
@@ -116,23 +115,38 @@ export const complianceFacts: Projection<Tables> = {
         household_kg bigint NOT NULL,
         PRIMARY KEY (day, site_id)
       )`.execute(db);
-    await createTicketStateTable(db, t.facts_v1_tickets);
+    // Each ticket's state and the last position applied to it: a batch delivered again (a
+    // checkpoint moved back by hand, a restored backup) skips what the ticket already has,
+    // instead of folding it twice and closing history rows at the wrong positions.
+    await sql`
+      CREATE TABLE IF NOT EXISTS ${sql.table(t.facts_v1_tickets)} (
+        stream_id text PRIMARY KEY,
+        state jsonb NOT NULL,
+        applied_up_to bigint NOT NULL
+      )`.execute(db);
   },
 
   async apply(trx: Transaction<unknown>, events, t) {
     const streamIds = [...new Set(events.map((e) => e.streamId))];
     if (streamIds.length === 0) return;
-    const { rows: stored } = await sql<{ stream_id: string; state: TicketState }>`
-      SELECT stream_id, state FROM ${sql.table(t.facts_v1_tickets)}
+    const { rows: stored } = await sql<{
+      stream_id: string;
+      state: TicketState;
+      applied_up_to: string;
+    }>`
+      SELECT stream_id, state, applied_up_to FROM ${sql.table(t.facts_v1_tickets)}
        WHERE stream_id IN (${sql.join(streamIds)})`.execute(trx);
     const before = new Map(stored.map((r) => [r.stream_id, r.state]));
     const current = new Map(before);
+    const appliedUpTo = new Map(stored.map((r) => [r.stream_id, Number(r.applied_up_to)]));
 
     // Event by event, so that a version that lived only between two events of this batch is
     // still in the history at its own positions.
     const closeInDatabase = new Map<string, number>();
     const opened = new Map<string, HistoryRow[]>();
     for (const event of events) {
+      if (event.position <= (appliedUpTo.get(event.streamId) ?? 0)) continue; // delivered before
+      appliedUpTo.set(event.streamId, event.position);
       const previous = current.get(event.streamId) ?? initialTicketState();
       const next = evolveTicket(previous, event as unknown as WeighingEvent);
       current.set(event.streamId, next);
@@ -180,11 +194,14 @@ export const complianceFacts: Projection<Tables> = {
     }
 
     const states = streamIds.map(
-      (id) => sql`(${id}, ${JSON.stringify(current.get(id) ?? initialTicketState())}::jsonb)`,
+      (id) =>
+        sql`(${id}, ${JSON.stringify(current.get(id) ?? initialTicketState())}::jsonb, ${appliedUpTo.get(id) ?? 0}::bigint)`,
     );
     await sql`
-      INSERT INTO ${sql.table(t.facts_v1_tickets)} AS t (stream_id, state) VALUES ${sql.join(states)}
-      ON CONFLICT (stream_id) DO UPDATE SET state = excluded.state`.execute(trx);
+      INSERT INTO ${sql.table(t.facts_v1_tickets)} AS t (stream_id, state, applied_up_to)
+      VALUES ${sql.join(states)}
+      ON CONFLICT (stream_id) DO UPDATE
+        SET state = excluded.state, applied_up_to = excluded.applied_up_to`.execute(trx);
 
     // The current sums move by the batch's difference, ticket by ticket.
     const deltas = new Map<string, { fact: Fact; netKg: number; tickets: number }>();

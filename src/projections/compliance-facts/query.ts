@@ -143,7 +143,7 @@ export async function changesSince(
      GROUP BY stream_id, day, site_id, flow, material
     HAVING sum(CASE WHEN valid_from <= ${asOf} THEN net_kg ELSE 0 END)
         <> sum(CASE WHEN valid_to IS NULL THEN net_kg ELSE 0 END)
-     ORDER BY changed_at, stream_id, flow
+     ORDER BY changed_at, stream_id, flow, material
      LIMIT ${limit}`.execute(db);
   return rows.map((r) => ({
     streamId: r.stream_id,
