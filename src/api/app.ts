@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     indicators: new ComplianceIndicators(deps.db, masterData, deps.timeZone),
     clock,
   });
-  registerFindingsRoutes(app, deps.db);
+  registerFindingsRoutes(app, { db: deps.db, masterData, timeZone: deps.timeZone, clock });
   await app.ready();
   return app;
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import type { Vehicle } from '../../src/domain/master-data/master-data.js';
 import { findings } from '../../src/projections/findings/projection.js';
+import { complianceFacts } from '../../src/projections/compliance-facts/projection.js';
 import { ProjectionRunner } from '../../src/projections/runner/runner.js';
 import {
   correct,
@@ -55,6 +56,13 @@ async function openFindingsApi(harness: StoreHarness): Promise<FindingsApi> {
     projection: findings,
   });
   await runner.setup();
+  // The route also answers the kinds judged on the compliance facts: their tables must exist
+  // (empty here: those kinds have their own tests in tests/compliance).
+  await new ProjectionRunner<string>({
+    store: ledger.store,
+    db: ledger.db,
+    projection: complianceFacts,
+  }).setup();
   return {
     app,
     ledger,
@@ -760,7 +768,7 @@ describe.each([
     it('answers an unknown kind with a 400 problem naming the field', async () => {
       const url = findingsUrl({ from: day, to: day, kind: 'ticket_gap,fraud' });
       const message =
-        'Invalid option: expected one of "tare_drift"|"repeat_weighing"|"ticket_gap"|"short_transfer"';
+        'Invalid option: expected one of "tare_drift"|"repeat_weighing"|"ticket_gap"|"short_transfer"|"over_capacity"|"raw_landfill"|"hazardous_not_forwarded"';
       expect(await get(api.app, url)).toEqual({
         statusCode: 400,
         contentType: 'application/problem+json; charset=utf-8',

@@ -5,7 +5,14 @@ import { z } from 'zod';
 import { LedgerError } from '../../domain/errors/catalogue.js';
 import { calendarDateSchema } from '../../domain/shared/time.js';
 import { findings } from '../../projections/findings/projection.js';
-import { findingKinds, queryFindings } from '../../projections/findings/query.js';
+import {
+  complianceFindingKinds,
+  queryComplianceFindings,
+  type ComplianceFindingKind,
+} from '../../compliance/compliance-findings.js';
+import type { MasterData } from '../../ingestion/master-data.js';
+import { businessDay } from '../../domain/shared/time.js';
+import { findingKinds, queryFindings, type FindingKind } from '../../projections/findings/query.js';
 import { waitForCheckpoint } from '../../projections/runner/wait.js';
 
 const querySchema = z
@@ -15,29 +22,34 @@ const querySchema = z
     /** Comma-separated kinds; all when omitted. */
     kind: z
       .string()
-      .default(findingKinds.join(','))
+      .default([...findingKinds, ...complianceFindingKinds].join(','))
       .transform((s) =>
         s
           .split(',')
           .map((k) => k.trim())
           .filter((k) => k !== ''),
       )
-      .pipe(z.array(z.enum(findingKinds))),
+      .pipe(z.array(z.enum([...findingKinds, ...complianceFindingKinds]))),
     siteId: z.string().optional(),
+    districtId: z.string().optional(),
     minPosition: z.coerce.number().int().min(0).optional(),
     waitMs: z.coerce.number().int().min(0).max(30_000).default(5000),
   })
   .refine((q) => q.from <= q.to, { path: ['to'], message: 'must not be before from' });
 
 /** Findings for regulators: tare drift, repeat weighings, ticket-number gaps, short transfers. */
-export function registerFindingsRoutes(app: FastifyInstance, db: Kysely<unknown>): void {
+export function registerFindingsRoutes(
+  app: FastifyInstance,
+  deps: { db: Kysely<unknown>; masterData: MasterData; timeZone: string; clock: () => number },
+): void {
+  const { db } = deps;
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/findings',
     {
       schema: {
         tags: ['findings'],
         description:
-          'Findings on the business days from…to: tare_drift, repeat_weighing, ticket_gap (missing ticket numbers at a site), short_transfer (received < 90 % of dispatched). The loads still count.',
+          'Findings on the business days from…to: tare_drift, repeat_weighing, ticket_gap (missing ticket numbers at a site), short_transfer (received < 90 % of dispatched), over_capacity (a facility above its rated t/d), raw_landfill (raw household waste into a landfill), hazardous_not_forwarded (hazardous waste not sent to a licensed hazardous-waste facility within 3 days). Filter by kind, siteId, districtId. The loads still count.',
         querystring: querySchema,
       },
     },
@@ -54,13 +66,36 @@ export function registerFindingsRoutes(app: FastifyInstance, db: Kysely<unknown>
           },
         );
       }
+      const ticketFindings = await queryFindings(db, {
+        from: q.from,
+        to: q.to,
+        kinds: q.kind.filter((k): k is FindingKind =>
+          (findingKinds as readonly string[]).includes(k),
+        ),
+        siteId: q.siteId,
+      });
+      // Ticket findings know their site; the district is the site's (master data).
+      const districts =
+        q.districtId === undefined
+          ? undefined
+          : await deps.masterData.sites(ticketFindings.map((f) => f.siteId));
+      const inDistrict = ticketFindings.filter(
+        (f) => districts === undefined || districts.get(f.siteId)?.districtId === q.districtId,
+      );
+      const factFindings = await queryComplianceFindings(db, deps.masterData, {
+        from: q.from,
+        to: q.to,
+        kinds: q.kind.filter((k): k is ComplianceFindingKind =>
+          (complianceFindingKinds as readonly string[]).includes(k),
+        ),
+        siteId: q.siteId,
+        districtId: q.districtId,
+        today: businessDay(new Date(deps.clock()).toISOString(), deps.timeZone),
+      });
       return {
-        findings: await queryFindings(db, {
-          from: q.from,
-          to: q.to,
-          kinds: q.kind,
-          siteId: q.siteId,
-        }),
+        findings: [...inDistrict, ...factFindings].sort((a, b) =>
+          a.day < b.day ? -1 : a.day > b.day ? 1 : 0,
+        ),
         checkpoint,
       };
     },
