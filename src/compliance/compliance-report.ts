@@ -7,19 +7,24 @@ import {
   type SiteFacts,
 } from '../domain/compliance/indicators.js';
 import { plans } from '../domain/compliance/plan-catalogue.js';
-import type { Plan } from '../domain/compliance/plans.js';
+import type { IndicatorId, Plan } from '../domain/compliance/plans.js';
 import { judgePlan, type ReportEntry } from '../domain/compliance/report.js';
 import { ruleLabel, ruleSetOf, type RuleRef, type RuleSet } from '../domain/compliance/rules.js';
 import { businessDay } from '../domain/shared/time.js';
 import type { MasterData } from '../ingestion/master-data.js';
 import {
   changesSince,
+  factSums,
   periodSums,
   type FactFilter,
   type TicketChange,
 } from '../projections/compliance-facts/query.js';
 import { positionAt, recordedAtOf } from '../projections/compliance-facts/moments.js';
 import { addDays, daysBetweenInclusive, maxDate, minDate } from './calendar.js';
+import { indicatorSeries, type SeriesInterval, type SeriesPoint } from './indicator-series.js';
+
+/** A series reads day-level sums: a year at most per request. */
+export const MAX_SERIES_DAYS = 366;
 
 /** A level due by the period's end is judged on this many last days. */
 export const RUN_RATE_DAYS = 30;
@@ -185,6 +190,50 @@ export class ComplianceIndicators {
         period: computed.figures,
         runRate: computed.runRate.figures,
         periodOver: computed.periodOver,
+      }),
+    };
+  }
+
+  /** One indicator, day by day or month by month, now or as of a moment. */
+  async series(
+    request: IndicatorRequest & { indicator: IndicatorId; interval: SeriesInterval },
+  ): Promise<{
+    indicator: IndicatorId;
+    interval: SeriesInterval;
+    rules: string;
+    districtId: string | null;
+    positions: { after: 0; upTo: number };
+    points: SeriesPoint[];
+  }> {
+    const rules = findRules(request.rules);
+    if (request.to < request.from) throw new InvalidInputError('to', 'must not be before from');
+    if (daysBetweenInclusive(request.from, request.to) > MAX_SERIES_DAYS) {
+      throw new InvalidInputError('to', `a series covers at most ${MAX_SERIES_DAYS} days`);
+    }
+    const asOf =
+      request.asOf?.position ??
+      (request.asOf?.recordedAt === undefined
+        ? undefined
+        : await positionAt(this.db, request.asOf.recordedAt));
+    const filter = { from: request.from, to: request.to, districtId: request.districtId };
+    const { sums, checkpoint } = await factSums(this.db, filter, asOf);
+    if (asOf !== undefined && asOf > checkpoint) {
+      throw new LedgerError(
+        'LEDGER_ERR_NOT_CAUGHT_UP',
+        `Compliance facts reflect the log up to ${checkpoint}, not yet ${asOf}; retry shortly`,
+        { checkpoint, minPosition: asOf },
+      );
+    }
+    return {
+      indicator: request.indicator,
+      interval: request.interval,
+      rules: ruleLabel(rules),
+      districtId: request.districtId ?? null,
+      positions: { after: 0, upTo: asOf ?? checkpoint },
+      points: indicatorSeries(request.indicator, sums, await this.#sites(sums), rules, {
+        from: request.from,
+        to: request.to,
+        interval: request.interval,
       }),
     };
   }

@@ -6,7 +6,8 @@ import { ruleSets } from '../../domain/compliance/rules.js';
 import { calendarDateSchema } from '../../domain/shared/time.js';
 import type { ComplianceIndicators, Moment } from '../../compliance/compliance-report.js';
 import { findPlan } from '../../compliance/compliance-report.js';
-import { reportCsv } from './report-csv.js';
+import { indicatorIdSchema } from '../../domain/compliance/plans.js';
+import { reportCsv, seriesCsv } from './report-csv.js';
 
 /** `domain-default@2`: a rule set by name and version. */
 const ruleRefSchema = z
@@ -103,6 +104,50 @@ export function registerComplianceRoutes(
         asOf: momentOf(q),
         now: deps.clock(),
       });
+    },
+  );
+
+  api.get(
+    '/v1/indicators/series',
+    {
+      schema: {
+        tags: ['compliance'],
+        description:
+          'One indicator day by day or month by month (at most 366 days), each point computed as a report over that day or month: numerator, denominator (kg, or days for kitchen t/d) and value. format=csv for a spreadsheet.',
+        querystring: z
+          .object({
+            indicator: indicatorIdSchema,
+            interval: z.enum(['day', 'month']).default('month'),
+            from: calendarDateSchema,
+            to: calendarDateSchema,
+            format: z.enum(['json', 'csv']).default('json'),
+            ...momentQuery,
+          })
+          .refine(periodRefinement, { path: ['to'], message: 'must not be before from' }),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const series = await deps.indicators.series({
+        indicator: q.indicator,
+        interval: q.interval,
+        from: q.from,
+        to: q.to,
+        districtId: q.districtId,
+        rules: q.rules ?? { id: 'domain-default', version: 1 },
+        asOf: momentOf(q),
+        now: deps.clock(),
+      });
+      if (q.format === 'csv') {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header(
+            'content-disposition',
+            `attachment; filename="${q.indicator}-${q.from}-${q.to}.csv"`,
+          )
+          .send(seriesCsv(series));
+      }
+      return series;
     },
   );
 

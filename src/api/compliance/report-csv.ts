@@ -1,6 +1,9 @@
 import type { ComplianceReport } from '../../compliance/compliance-report.js';
+import type { SeriesPoint } from '../../compliance/indicator-series.js';
 
-const cell = (value: string | number | boolean | null | undefined): string => {
+type Cell = string | number | boolean | null | undefined;
+
+const cell = (value: Cell): string => {
   const text = value === undefined || value === null ? '' : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
@@ -51,5 +54,44 @@ export function reportCsv(report: ComplianceReport): string {
     report.positions.upTo,
     report.moment.kind === 'now' ? 'now' : (report.moment.recordedAt ?? report.moment.position),
   ]);
-  return `\uFEFF${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
+  return toCsv(header, rows);
+}
+
+const toCsv = (header: readonly string[], rows: readonly (readonly Cell[])[]): string =>
+  `\uFEFF${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
+
+/** An indicator's series as CSV, one row per day or month. */
+export function seriesCsv(series: {
+  indicator: string;
+  rules: string;
+  districtId: string | null;
+  positions: { upTo: number };
+  points: readonly SeriesPoint[];
+}): string {
+  return toCsv(
+    [
+      'indicator',
+      'period',
+      'from',
+      'to',
+      'numerator',
+      'denominator',
+      'value',
+      'district',
+      'rules',
+      'positions_up_to',
+    ],
+    series.points.map((p) => [
+      series.indicator,
+      p.period,
+      p.from,
+      p.to,
+      p.numerator,
+      p.denominator,
+      p.value,
+      series.districtId,
+      series.rules,
+      series.positions.upTo,
+    ]),
+  );
 }
