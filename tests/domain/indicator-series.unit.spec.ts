@@ -44,7 +44,7 @@ describe('indicator series', () => {
         to: '2022-01-31',
         numerator: 3_100_000,
         denominator: 17,
-        value: 3_100 / 17,
+        value: 3_100_000 / 17 / 1000,
       },
       {
         period: '2022-02',
