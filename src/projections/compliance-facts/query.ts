@@ -164,6 +164,9 @@ export interface PeriodSums extends FactSums {
 
 const MONTHLY = 'facts_v1_monthly' satisfies (typeof complianceFacts.tables)[number];
 const INTAKE_DAYS = 'facts_v1_intake_days' satisfies (typeof complianceFacts.tables)[number];
+const SNAPSHOTS = 'facts_v1_snapshots' satisfies (typeof complianceFacts.tables)[number];
+const SNAPSHOT_INTAKE =
+  'facts_v1_snapshot_intake' satisfies (typeof complianceFacts.tables)[number];
 const PERIOD_DIMENSIONS = sql`district_id, site_id, flow, material, subtype, operation, dest_site_id`;
 
 const lastDayOfMonth = (month: string): string => {
@@ -207,8 +210,13 @@ const nextDay = (day: string) => shiftDay(day, 1);
 /**
  * What a report reads: the period's sums by every dimension but the day (summed in the
  * database from the monthly table and the days at the edges), and intake per facility and day.
- * As of a position, the history rows opened or closed since are taken back out, as in
- * `factSums`. Both reads run in one repeatable-read transaction: one snapshot.
+ *
+ * As of a position P, it starts from the last snapshot S ≤ P (the monthly sums and intake days
+ * copied at S) and adds the history rows opened in (S, P] and still held at P, and takes out
+ * those held at S and closed in (S, P]: the work is bounded by the snapshot interval, not by
+ * the log. Days at the edges of a period not made of whole months are read from the daily sums
+ * and the history changed since P, as `factSums` does. Everything runs in one repeatable-read
+ * transaction: one snapshot of the database.
  */
 export async function periodSums(
   db: Kysely<unknown>,
@@ -218,60 +226,92 @@ export async function periodSums(
   const { months, days } = splitPeriod(filter.from, filter.to);
   const district =
     filter.districtId === undefined ? sql`TRUE` : sql`district_id = ${filter.districtId}`;
-  const parts: RawBuilder<unknown>[] = [];
-  if (months !== undefined) {
-    parts.push(sql`
-      SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM ${sql.table(MONTHLY)}
-       WHERE month >= ${months.first} AND month <= ${months.last} AND ${district}`);
-  }
-  for (const range of days) {
-    parts.push(sql`
-      SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM ${sql.table(DAILY)}
-       WHERE day >= ${range.from} AND day <= ${range.to} AND ${district}`);
-  }
-  const changed =
-    asOf === undefined
-      ? sql`FALSE`
-      : sql`((valid_to > ${asOf} AND valid_from <= ${asOf}) OR (valid_from > ${asOf} AND valid_to IS NULL))`;
-  const sign =
-    asOf === undefined ? sql`1` : sql`CASE WHEN valid_from <= ${asOf} THEN 1 ELSE -1 END`;
-  if (asOf !== undefined) {
-    parts.push(sql`
-      SELECT ${PERIOD_DIMENSIONS}, ${sign} * net_kg, ${sign} FROM ${sql.table(HISTORY)}
-       WHERE ${changed} AND ${where(filter)}`);
-  }
+  const dayIn = (from: string, to: string) => sql`day >= ${from} AND day <= ${to}`;
   const household = sql.join(householdCategories.map((c) => sql`${c}`));
+
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
+      const { rows: marker } = await sql<{ position: string }>`
+        SELECT position FROM projection_checkpoints WHERE name = ${complianceFacts.name}`.execute(
+        trx,
+      );
+      const checkpoint = Number(marker[0]?.position ?? 0);
+      let snapshot = 0;
+      if (asOf !== undefined) {
+        const { rows } = await sql<{ s: string | null }>`
+          SELECT max(position) AS s FROM ${sql.table(SNAPSHOTS)} WHERE position <= ${asOf}`.execute(
+          trx,
+        );
+        snapshot = Number(rows[0]?.s ?? 0);
+      }
+      // Rows held at P that were opened after S (+), and rows held at S closed by P (−).
+      const sinceSnapshot = (p: number) => sql`
+        SELECT ${PERIOD_DIMENSIONS}, day, net_kg, 1 AS tickets FROM ${sql.table(HISTORY)}
+         WHERE valid_from > ${snapshot} AND valid_from <= ${p} AND (valid_to IS NULL OR valid_to > ${p})
+        UNION ALL
+        SELECT ${PERIOD_DIMENSIONS}, day, -net_kg, -1 FROM ${sql.table(HISTORY)}
+         WHERE valid_to > ${snapshot} AND valid_to <= ${p} AND valid_from <= ${snapshot}`;
+
+      const parts: RawBuilder<unknown>[] = [];
+      if (months !== undefined) {
+        const monthsFrom = `${months.first}-01`;
+        const monthsTo = lastDayOfMonth(months.last);
+        if (asOf === undefined) {
+          parts.push(sql`
+            SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM ${sql.table(MONTHLY)}
+             WHERE month >= ${months.first} AND month <= ${months.last} AND ${district}`);
+        } else {
+          parts.push(sql`
+            SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM ${sql.table(SNAPSHOTS)}
+             WHERE position = ${snapshot} AND month >= ${months.first} AND month <= ${months.last}
+               AND ${district}`);
+          parts.push(sql`
+            SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM (${sinceSnapshot(asOf)}) AS changed
+             WHERE ${dayIn(monthsFrom, monthsTo)} AND ${district}`);
+        }
+      }
+      for (const range of days) {
+        parts.push(sql`
+          SELECT ${PERIOD_DIMENSIONS}, net_kg, tickets FROM ${sql.table(DAILY)}
+           WHERE ${dayIn(range.from, range.to)} AND ${district}`);
+        if (asOf !== undefined) {
+          parts.push(sql`
+            SELECT ${PERIOD_DIMENSIONS}, s * net_kg, s FROM (
+              SELECT *, CASE WHEN valid_from <= ${asOf} THEN 1 ELSE -1 END AS s
+                FROM ${sql.table(HISTORY)}
+               WHERE ((valid_to > ${asOf} AND valid_from <= ${asOf}) OR (valid_from > ${asOf} AND valid_to IS NULL))
+                 AND ${dayIn(range.from, range.to)} AND ${district}
+            ) AS changed`);
+        }
+      }
       const { rows } = await sql<Omit<SumRow, 'day' | 'checkpoint'>>`
         SELECT ${PERIOD_DIMENSIONS}, sum(net_kg) AS net_kg, sum(tickets) AS tickets
           FROM (${sql.join(parts, sql` UNION ALL `)}) AS parts
          GROUP BY ${PERIOD_DIMENSIONS}`.execute(trx);
+
+      const intakeSource =
+        asOf === undefined
+          ? sql`
+            SELECT day, site_id, total_kg, household_kg FROM ${sql.table(INTAKE_DAYS)}
+             WHERE ${dayIn(filter.from, filter.to)} AND ${district}`
+          : sql`
+            SELECT day, site_id, total_kg, household_kg FROM ${sql.table(SNAPSHOT_INTAKE)}
+             WHERE position = ${snapshot} AND ${dayIn(filter.from, filter.to)} AND ${district}
+            UNION ALL
+            SELECT day, site_id, net_kg,
+                   CASE WHEN material IN (${household}) THEN net_kg ELSE 0 END
+              FROM (${sinceSnapshot(asOf)}) AS changed
+             WHERE flow = 'treatment_intake' AND ${dayIn(filter.from, filter.to)} AND ${district}`;
       const { rows: intake } = await sql<{
         day: string;
         site_id: string;
         total_kg: string;
         household_kg: string;
       }>`
-        SELECT day, site_id, sum(total_kg) AS total_kg, sum(household_kg) AS household_kg FROM (
-          SELECT day, site_id, total_kg, household_kg FROM ${sql.table(INTAKE_DAYS)}
-           WHERE day >= ${filter.from} AND day <= ${filter.to} AND ${district}
-          ${
-            asOf === undefined
-              ? sql``
-              : sql`UNION ALL
-          SELECT day, site_id, ${sign} * net_kg,
-                 CASE WHEN material IN (${household}) THEN ${sign} * net_kg ELSE 0 END
-            FROM ${sql.table(HISTORY)}
-           WHERE flow = 'treatment_intake' AND ${changed} AND ${where(filter)}`
-          }
-        ) AS intake GROUP BY day, site_id`.execute(trx);
-      const { rows: marker } = await sql<{ position: string }>`
-        SELECT position FROM projection_checkpoints WHERE name = ${complianceFacts.name}`.execute(
-        trx,
-      );
+        SELECT day, site_id, sum(total_kg) AS total_kg, sum(household_kg) AS household_kg
+          FROM (${intakeSource}) AS intake GROUP BY day, site_id`.execute(trx);
       return {
         sums: toSums(rows.map((r) => ({ ...r, day: '', checkpoint: null }))),
         intakeDays: intake
@@ -282,7 +322,7 @@ export async function periodSums(
             householdKg: Number(r.household_kg),
           }))
           .filter((d) => d.totalKg !== 0 || d.householdKg !== 0),
-        checkpoint: Number(marker[0]?.position ?? 0),
+        checkpoint,
       };
     });
 }

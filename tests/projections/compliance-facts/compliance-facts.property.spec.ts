@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factKey, factsOf, type Fact, type FactSum } from '../../../src/domain/compliance/facts.js';
-import { computeIndicators, type SiteFacts } from '../../../src/domain/compliance/indicators.js';
+import {
+  computeIndicators,
+  intakeDaysOf,
+  type SiteFacts,
+} from '../../../src/domain/compliance/indicators.js';
 import { ruleSets } from '../../../src/domain/compliance/rules.js';
 import { RuleViolation } from '../../../src/domain/errors/catalogue.js';
 import {
@@ -32,10 +36,14 @@ import {
   type GateState,
   type TicketState,
 } from '../../../src/domain/weighing/ticket.js';
-import { complianceFacts } from '../../../src/projections/compliance-facts/projection.js';
+import {
+  complianceFacts,
+  complianceFactsProjection,
+} from '../../../src/projections/compliance-facts/projection.js';
 import {
   changesSince,
   factSums,
+  periodSums,
   type FactFilter,
   type TicketChange,
 } from '../../../src/projections/compliance-facts/query.js';
@@ -883,6 +891,78 @@ describe.each([
           },
         ),
         { seed: SEED + 5, numRuns: 10 },
+      );
+    },
+  );
+});
+
+/** Day-grain sums folded into period sums (day ''), as `periodSums` answers. */
+function toPeriodSums(sums: readonly FactSum[]): FactSum[] {
+  const byDims = new Map<string, FactSum>();
+  for (const s of sums) {
+    const key = factKey({ ...s, day: '' });
+    const d = byDims.get(key);
+    byDims.set(
+      key,
+      d === undefined
+        ? { ...s, day: '' }
+        : { ...d, netKg: d.netKg + s.netKg, tickets: d.tickets + s.tickets },
+    );
+  }
+  return [...byDims.values()].filter((s) => s.netKg !== 0 || s.tickets !== 0).sort(byKey(factKey));
+}
+
+describe.each([
+  { harness: pgliteHarness, skip: false },
+  { harness: postgresHarness, skip: !postgres },
+])('period sums with snapshots on $harness.name', ({ harness, skip }) => {
+  let target: Target | undefined;
+  beforeAll(async () => {
+    if (skip) return;
+    const ctx = await openProjectionDb(harness);
+    // A snapshot every 5 positions, so every run crosses several.
+    const runner = new ProjectionRunner<string>({
+      store: ctx.store,
+      db: ctx.db,
+      projection: complianceFactsProjection({ snapshotEvery: 5 }),
+      batchSize: 3,
+    });
+    await runner.setup();
+    target = { label: 'snapshots every 5', ctx, runner, catchUpEachChunk: true, oneBatch: false };
+  }, 60_000);
+  afterAll(async () => {
+    await target?.ctx.close();
+  });
+
+  it.skipIf(skip)(
+    'now and as of every position: periodSums over whole months equal the fold, by dimension and by facility-day',
+    async () => {
+      const t = target!;
+      await fc.assert(
+        fc.asyncProperty(historyArb, chunkSizesArb, async (ops, chunkSizes) => {
+          const world = newWorld();
+          const recorded = decideAll(world, ops);
+          const log = await appendAndProject(t, recorded, chunkSizes);
+          for (const p of [...positionsOf(log), undefined]) {
+            const folded = foldSums(statesAt(log, p));
+            const { sums, intakeDays } = await periodSums(t.ctx.db, ALL_DAYS, p);
+            const label = `as of ${p ?? 'now'}`;
+            expect(
+              sums.filter((s) => world.siteIds.has(s.siteId)).sort(byKey(factKey)),
+              label,
+            ).toEqual(toPeriodSums(folded));
+            const dayKey = (d: { day: string; siteId: string }) => `${d.day}|${d.siteId}`;
+            expect(
+              intakeDays.filter((d) => world.siteIds.has(d.siteId)).sort(byKey(dayKey)),
+              label,
+            ).toEqual(
+              intakeDaysOf(folded)
+                .filter((d) => d.totalKg !== 0 || d.householdKg !== 0)
+                .sort(byKey(dayKey)),
+            );
+          }
+        }),
+        { seed: SEED + 6, numRuns: 15 },
       );
     },
   );
