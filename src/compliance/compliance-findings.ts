@@ -101,7 +101,9 @@ export async function queryComplianceFindings(
   }
 
   if (q.kinds.includes('hazardous_not_forwarded')) {
-    // Days whose deadline has passed, plus the dispatches that could still answer for them.
+    // Days whose deadline has passed, plus the dispatches that could still answer for them. The
+    // matching runs over each site's whole history (hazardous loads are few): starting it at
+    // the period would let a dispatch cover a newer day than the one it really answered.
     const lastDay =
       addDays(q.today, -HAZARDOUS_FORWARD_DAYS - 1) < q.to
         ? addDays(q.today, -HAZARDOUS_FORWARD_DAYS - 1)
@@ -117,7 +119,6 @@ export async function queryComplianceFindings(
       }>`
         SELECT day, site_id, district_id, flow, dest_site_id, sum(net_kg) AS kg FROM facts_v1_daily
          WHERE material = 'hazardous' AND flow IN ('collected', 'transfer_out')
-           AND day >= ${addDays(q.from, -HAZARDOUS_FORWARD_DAYS)}
            AND day <= ${addDays(lastDay, HAZARDOUS_FORWARD_DAYS)}
            ${q.siteId === undefined ? sql`` : sql`AND site_id = ${q.siteId}`}
          GROUP BY day, site_id, district_id, flow, dest_site_id`.execute(db);
@@ -141,7 +142,8 @@ export async function queryComplianceFindings(
       for (const r of rows) {
         if (licensedHazardous(r.site_id, r.day)) continue; // received where it belongs
         const s = perSite.get(r.site_id) ?? {
-          districtId: r.district_id,
+          // The site's own district, as for the other kinds (a collection may come from another).
+          districtId: sites.get(r.site_id)?.districtId ?? r.district_id,
           collected: new Map(),
           forwarded: new Map(),
         };

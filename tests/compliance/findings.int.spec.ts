@@ -402,6 +402,31 @@ describe.each([
       ]);
       // 17 March, not dispatched yet: it still has until the end of 20 March.
       await collect(api.app, d, [station('notYet'), batteries, 250, at(notYetDay, '08:00')]);
+      // Oldest first across the query's edge: 100 kg on 6 and 7 Feb, 100 kg dispatched on 9 and
+      // 10 Feb (they answer for 6 and 7 Feb), 100 kg more collected on 10 Feb: 10 Feb is owed.
+      stations.edge = await registerSite(api.app, d, { accepts: HAZARDOUS_ACCEPTS });
+      for (const day of ['2026-02-06', '2026-02-07', '2026-02-10']) {
+        await collect(api.app, d, [station('edge'), batteries, 100, at(day, '08:00')]);
+      }
+      for (const day of ['2026-02-09', '2026-02-10']) {
+        await dispatch(api.app, d, {
+          siteId: station('edge'),
+          toSiteId: licensedId,
+          load: batteries,
+          netKg: 100,
+          at: at(day, '09:00'),
+        });
+      }
+    });
+
+    it('does not depend on where the query starts: earlier collections use up dispatches first', async () => {
+      const owed = [hazardousNotForwarded(d, station('edge'), '2026-02-10', 100)];
+      for (const from of ['2026-02-01', '2026-02-10']) {
+        expect(
+          await findingsOf({ ...period(), from, to: '2026-02-10', siteId: station('edge') }),
+          `from ${from}`,
+        ).toEqual(owed);
+      }
     });
 
     const period = () => ({
