@@ -44,6 +44,8 @@ export interface IndicatorRequest {
   readonly asOf?: Moment | undefined;
   /** The ledger's clock (ms since the epoch): "today" for a report about now. */
   readonly now: number;
+  /** As of a moment, list the tickets changed since (default true); its cost grows with them. */
+  readonly withChanges?: boolean | undefined;
 }
 
 export interface ComputedIndicators {
@@ -155,7 +157,9 @@ export class ComplianceIndicators {
         figures: computeIndicators(run.sums, sites, rules, runDays, run.intakeDays),
       },
       periodOver: today > request.to,
-      ...(asOf === undefined ? {} : { changedSince: await changesSince(this.db, filter, asOf) }),
+      ...(asOf === undefined || request.withChanges === false
+        ? {}
+        : { changedSince: await changesSince(this.db, filter, asOf) }),
     };
   }
 

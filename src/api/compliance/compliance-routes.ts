@@ -25,6 +25,8 @@ const momentQuery = {
   asOf: z.iso.datetime({ offset: true }).optional(),
   rules: ruleRefSchema.optional(),
   districtId: z.string().min(1).optional(),
+  /** As of a moment: list the tickets changed since (true by default; costs time with many). */
+  changes: z.enum(['true', 'false']).default('true'),
 };
 
 const periodRefinement = (q: { from?: string | undefined; to?: string | undefined }) =>
@@ -103,6 +105,7 @@ export function registerComplianceRoutes(
         rules: q.rules ?? { id: 'domain-default', version: 1 },
         asOf: momentOf(q),
         now: deps.clock(),
+        withChanges: q.changes === 'true',
       });
     },
   );
@@ -178,6 +181,7 @@ export function registerComplianceRoutes(
         rules: q.rules,
         asOf: momentOf(q),
         now: deps.clock(),
+        withChanges: q.changes === 'true',
       });
       if (q.format === 'csv') {
         return reply
