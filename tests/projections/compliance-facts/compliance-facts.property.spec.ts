@@ -9,17 +9,7 @@ import {
 } from '../../../src/domain/compliance/indicators.js';
 import { ruleSets } from '../../../src/domain/compliance/rules.js';
 import { RuleViolation } from '../../../src/domain/errors/catalogue.js';
-import {
-  siteSchema,
-  vehicleSchema,
-  type Site,
-  type Vehicle,
-} from '../../../src/domain/master-data/master-data.js';
 import type { Load } from '../../../src/domain/shared/materials.js';
-import {
-  weighingCommandSchemas,
-  type WeighingCommand,
-} from '../../../src/domain/weighing/commands.js';
 import { decideWeighing, plateOf } from '../../../src/domain/weighing/decide.js';
 import {
   gateEventSchemas,
@@ -55,6 +45,18 @@ import {
   postgresHarness,
   type StoreHarness,
 } from '../../support/databases.js';
+import {
+  commandOf,
+  firstPassArb,
+  loadArb,
+  newWorld,
+  NOW,
+  opArb,
+  PERIOD_DAYS,
+  TIME_ZONE,
+  type Op,
+  type World,
+} from '../../support/weighbridge-world.js';
 import { nextEventId, openProjectionDb, type ProjectionDb } from '../fixtures.js';
 
 /**
@@ -68,237 +70,10 @@ import { nextEventId, openProjectionDb, type ProjectionDb } from '../fixtures.js
 
 /** Fixed seeds: a failure names its seed and path, and the same runs come back every time. */
 const SEED = 20_260_311;
-const TIME_ZONE = 'Asia/Shanghai';
-const MINUTE_MS = 60_000;
-/** Weighings fall on 1–4 March 2026 (Shanghai); the decider's clock is fixed well after them. */
-const EPOCH = Date.parse('2026-03-01T00:00:00+08:00');
-const NOW = EPOCH + 30 * 24 * 60 * MINUTE_MS;
 /** Every day: the worlds are told apart by their sites, not by the filter. */
 const ALL_DAYS: FactFilter = { from: '2000-01-01', to: '2099-12-31' };
-const PERIOD_DAYS = 4;
 
 const postgres = await postgresAvailable();
-
-// ---------------------------------------------------------------------------------------------
-// A world per property run: its own district, incineration plant, transfer station and plates,
-// so runs share the logs and the read models without seeing each other's tickets.
-
-interface World {
-  readonly districtId: string;
-  /** A second district loads are collected in. */
-  readonly otherDistrictId: string;
-  /** Site 0: incineration plant (licensed, rated); site 1: transfer station. */
-  readonly sites: readonly [Site, Site];
-  readonly siteIds: ReadonlySet<string>;
-  readonly vehicles: ReadonlyMap<string, Vehicle>;
-  readonly plates: readonly string[];
-}
-
-let worlds = 0;
-
-function newWorld(): World {
-  worlds += 1;
-  const districtId = `d-cf${worlds}`;
-  const plant = siteSchema.parse({
-    siteId: `inc-cf${worlds}`,
-    name: 'Incineration plant',
-    kind: 'treatment_facility',
-    operation: 'incineration_energy_recovery',
-    districtId,
-    accepts: { categories: ['residual', 'kitchen'], residues: ['sorting_residue'] },
-    capacityKgPerDay: 40_000,
-    permitNumber: `JN-INC-${worlds}`,
-    validFrom: '2020-01-01',
-  });
-  const station = siteSchema.parse({
-    siteId: `ts-cf${worlds}`,
-    name: 'Transfer station',
-    kind: 'transfer_station',
-    districtId,
-    accepts: { categories: ['kitchen', 'recyclable', 'residual'] },
-    validFrom: '2020-01-01',
-  });
-  const plates = [0, 1, 2, 3, 4, 5].map((k) => `鲁C${String(worlds * 10 + k).padStart(5, '0')}`);
-  const vehicles = new Map(
-    plates.map((plate): [string, Vehicle] => [
-      plate,
-      vehicleSchema.parse({
-        plate,
-        axles: 3,
-        storedTareKg: 10_000,
-        tareMeasuredOn: '2026-01-05',
-        operator: 'Jinan Environmental Sanitation Group',
-      }),
-    ]),
-  );
-  return {
-    districtId,
-    otherDistrictId: `${districtId}-x`,
-    sites: [plant, station],
-    siteIds: new Set([plant.siteId, station.siteId]),
-    vehicles,
-    plates,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Random weighbridge reports. Many break a rule (tare above gross, a category the site refuses,
-// a weigh-out of a ticket that is not open…): the decider refuses those and they record nothing.
-
-const ticketArb = fc.integer({ min: 0, max: 7 });
-const minuteArb = fc.integer({ min: 0, max: PERIOD_DAYS * 24 * 60 - 1 });
-const loadArb: fc.Arbitrary<Load> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc
-      .constantFrom(
-        'kitchen' as const,
-        'recyclable' as const,
-        'residual' as const,
-        'hazardous' as const,
-      )
-      .map((category): Load => ({ kind: 'waste', category })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .constantFrom('sorting_residue' as const, 'bottom_ash' as const)
-      .map((residue): Load => ({ kind: 'residue', residue })),
-  },
-);
-const firstPassArb = {
-  ticket: ticketArb,
-  plate: fc.integer({ min: 0, max: 5 }),
-  load: loadArb,
-  direction: fc.constantFrom('inbound' as const, 'inbound' as const, 'outbound' as const),
-  origin: fc.constantFrom('collection' as const, 'other-district' as const, 'transfer' as const),
-  grossKg: fc.integer({ min: 10_500, max: 25_500 }),
-  minute: minuteArb,
-  utc: fc.boolean(),
-};
-
-const opArb = fc.oneof(
-  fc.record({ kind: fc.constant('weighIn' as const), ...firstPassArb }),
-  fc.record({
-    kind: fc.constant('weighOut' as const),
-    ticket: ticketArb,
-    tareKg: fc.integer({ min: 9_000, max: 12_000 }),
-    delayMinutes: fc.integer({ min: 0, max: 180 }),
-  }),
-  fc.record({
-    kind: fc.constant('onePass' as const),
-    ...firstPassArb,
-    tareKg: fc.integer({ min: 9_500, max: 10_500 }),
-  }),
-  fc.record({
-    kind: fc.constant('correct' as const),
-    ticket: ticketArb,
-    grossKg: fc.option(fc.integer({ min: 10_500, max: 25_500 }), { nil: undefined }),
-    tareKg: fc.option(fc.integer({ min: 9_000, max: 12_000 }), { nil: undefined }),
-    load: fc.option(loadArb, { nil: undefined }),
-  }),
-  fc.record({ kind: fc.constant('void' as const), ticket: ticketArb }),
-  fc.record({ kind: fc.constant('reject' as const), ...firstPassArb }),
-);
-type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
-
-/** An instant of the generated days as a weighbridge reports it: in Shanghai time or in UTC. */
-function timestamp(ms: number, utc: boolean): string {
-  if (utc) return new Date(ms).toISOString();
-  return `${new Date(ms + 8 * 60 * MINUTE_MS).toISOString().slice(0, 19)}+08:00`;
-}
-
-function commandOf(world: World, op: Op, state: TicketState): WeighingCommand {
-  const site = world.sites[op.ticket % 2]!;
-  const other = world.sites[(op.ticket + 1) % 2]!;
-  const ref = { siteId: site.siteId, ticketNo: `P${op.ticket}` };
-  const later = NOW - 24 * 60 * MINUTE_MS;
-  switch (op.kind) {
-    case 'weighIn':
-    case 'onePass':
-    case 'reject': {
-      const plate = world.plates[op.plate]!;
-      const at = timestamp(EPOCH + op.minute * MINUTE_MS, op.utc);
-      const origin =
-        op.origin === 'transfer'
-          ? { kind: 'transfer', fromSiteId: other.siteId, outboundTicketNo: 'X1' }
-          : {
-              kind: 'collection',
-              districtId: op.origin === 'collection' ? world.districtId : world.otherDistrictId,
-            };
-      if (op.kind === 'reject') {
-        return {
-          type: 'RejectLoad',
-          data: weighingCommandSchemas.RejectLoad.parse({
-            ...ref,
-            plate,
-            load: op.load,
-            reason: 'contaminated',
-            rejectedAt: at,
-            origin,
-          }),
-        };
-      }
-      const first = {
-        ...ref,
-        direction: op.direction,
-        plate,
-        load: op.load,
-        grossKg: op.grossKg,
-        weighedInAt: at,
-        ...(op.direction === 'inbound' ? { origin } : { destination: { siteId: other.siteId } }),
-      };
-      return op.kind === 'weighIn'
-        ? { type: 'RecordWeighIn', data: weighingCommandSchemas.RecordWeighIn.parse(first) }
-        : {
-            type: 'RecordOnePassWeighing',
-            data: weighingCommandSchemas.RecordOnePassWeighing.parse({
-              ...first,
-              tareKg: op.tareKg,
-              tareSource: 'stored',
-            }),
-          };
-    }
-    case 'weighOut': {
-      const weighedInMs = state.status === 'open' ? Date.parse(state.weighIn.weighedInAt) : EPOCH;
-      return {
-        type: 'RecordWeighOut',
-        data: weighingCommandSchemas.RecordWeighOut.parse({
-          ...ref,
-          tareKg: op.tareKg,
-          weighedOutAt: timestamp(weighedInMs + op.delayMinutes * MINUTE_MS, false),
-        }),
-      };
-    }
-    case 'correct':
-      return {
-        type: 'CorrectTicket',
-        data: weighingCommandSchemas.CorrectTicket.parse({
-          ...ref,
-          ...(op.grossKg === undefined ? {} : { grossKg: op.grossKg }),
-          ...(op.tareKg === undefined ? {} : { tareKg: op.tareKg }),
-          ...(op.load === undefined ? {} : { load: op.load }),
-          reason: 'weighbridge recalibrated',
-          approvedBy: 'Wang Lei',
-          correctedAt: timestamp(later, false),
-        }),
-      };
-    case 'void':
-      return {
-        type: 'VoidTicket',
-        data: weighingCommandSchemas.VoidTicket.parse({
-          ...ref,
-          reason: 'printed twice',
-          approvedBy: 'Wang Lei',
-          voidedAt: timestamp(later, false),
-        }),
-      };
-    default: {
-      const unknown: never = op;
-      return unknown;
-    }
-  }
-}
 
 /** One event as decided, with the id it is appended under (the same in every log). */
 interface Recorded {
@@ -721,7 +496,7 @@ describe.each([
     async () => {
       await fc.assert(
         fc.asyncProperty(historyArb, chunkSizesArb, async (ops, chunkSizes) => {
-          const world = newWorld();
+          const world = newWorld('cf', '鲁C');
           const recorded = decideAll(world, ops);
           for (const target of targets) {
             const log = await appendAndProject(target, recorded, chunkSizes);
@@ -740,7 +515,7 @@ describe.each([
     async () => {
       await fc.assert(
         fc.asyncProperty(historyArb, chunkSizesArb, async (ops, chunkSizes) => {
-          const world = newWorld();
+          const world = newWorld('cf', '鲁C');
           const recorded = decideAll(world, ops);
           for (const target of targets) {
             const log = await appendAndProject(target, recorded, chunkSizes);
@@ -761,7 +536,7 @@ describe.each([
     async () => {
       await fc.assert(
         fc.asyncProperty(historyArb, chunkSizesArb, async (ops, chunkSizes) => {
-          const world = newWorld();
+          const world = newWorld('cf', '鲁C');
           const recorded = decideAll(world, ops);
           const figures: FactSum[][][] = [];
           for (const target of targets) {
@@ -801,7 +576,7 @@ describe.each([
           picksArb,
           chunkSizesArb,
           async (ops, picksA, picksB, chunkSizes) => {
-            const world = newWorld();
+            const world = newWorld('cf', '鲁C');
             const recorded = decideAll(world, ops);
             const streams = new Map<string, Recorded[]>();
             for (const r of recorded)
@@ -844,7 +619,7 @@ describe.each([
     async () => {
       await fc.assert(
         fc.asyncProperty(historyArb, chunkSizesArb, async (ops, chunkSizes) => {
-          const world = newWorld();
+          const world = newWorld('cf', '鲁C');
           const recorded = decideAll(world, ops);
           for (const target of targets) {
             const log = await appendAndProject(target, recorded, chunkSizes);
@@ -871,7 +646,7 @@ describe.each([
           chunkSizesArb,
           fc.double({ min: 0, max: 1, noNaN: true }),
           async (ops, chunkSizes, back) => {
-            const world = newWorld();
+            const world = newWorld('cf', '鲁C');
             const recorded = decideAll(world, ops);
             for (const target of targets) {
               const log = await appendAndProject(target, recorded, chunkSizes);
@@ -940,7 +715,7 @@ describe.each([
       const t = target!;
       await fc.assert(
         fc.asyncProperty(historyArb, chunkSizesArb, async (ops, chunkSizes) => {
-          const world = newWorld();
+          const world = newWorld('cf', '鲁C');
           const recorded = decideAll(world, ops);
           const log = await appendAndProject(t, recorded, chunkSizes);
           for (const p of [...positionsOf(log), undefined]) {

@@ -2,17 +2,8 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuleViolation } from '../../../src/domain/errors/catalogue.js';
-import {
-  siteSchema,
-  vehicleSchema,
-  type Site,
-  type Vehicle,
-} from '../../../src/domain/master-data/master-data.js';
 import type { Load } from '../../../src/domain/shared/materials.js';
-import {
-  weighingCommandSchemas,
-  type WeighingCommand,
-} from '../../../src/domain/weighing/commands.js';
+import type { WeighingCommand } from '../../../src/domain/weighing/commands.js';
 import { decideWeighing, plateOf } from '../../../src/domain/weighing/decide.js';
 import {
   gateStreamId,
@@ -38,235 +29,24 @@ import { rebuildProjection } from '../../../src/projections/runner/rebuild.js';
 import { ProjectionRunner } from '../../../src/projections/runner/runner.js';
 import type { EventToAppend } from '../../../src/store/port.js';
 import { pgliteHarness, postgresAvailable, postgresHarness } from '../../support/databases.js';
+import {
+  commandOf,
+  firstPassArb,
+  loadArb,
+  ticketArb,
+  newWorld,
+  NOW,
+  opArb,
+  TIME_ZONE,
+  type Op,
+  type World,
+} from '../../support/weighbridge-world.js';
 import { nextEventId, openProjectionDb, type ProjectionDb } from '../fixtures.js';
 
 /** Fixed seed: a failure names its seed and path, and the same runs come back every time. */
 const SEED = 20_260_310;
-const TIME_ZONE = 'Asia/Shanghai';
-const MINUTE_MS = 60_000;
-/** Weighings fall on 1–4 March 2026 (Shanghai); the decider's clock is fixed well after them. */
-const EPOCH = Date.parse('2026-03-01T00:00:00+08:00');
-const NOW = EPOCH + 30 * 24 * 60 * MINUTE_MS;
 
 const postgres = await postgresAvailable();
-
-// ---------------------------------------------------------------------------------------------
-// A world per property run: its own district, incineration plant, transfer station and plates,
-// so runs share the log and the read model without seeing each other's tickets.
-
-interface World {
-  readonly districtId: string;
-  /** A second district loads are collected in. */
-  readonly otherDistrictId: string;
-  /** Site 0: incineration plant; site 1: transfer station. */
-  readonly sites: readonly [Site, Site];
-  readonly vehicles: ReadonlyMap<string, Vehicle>;
-  readonly plates: readonly string[];
-}
-
-let worlds = 0;
-
-function newWorld(): World {
-  worlds += 1;
-  const districtId = `d-p${worlds}`;
-  const plant = siteSchema.parse({
-    siteId: `inc-p${worlds}`,
-    name: 'Incineration plant',
-    kind: 'treatment_facility',
-    operation: 'incineration_energy_recovery',
-    districtId,
-    accepts: { categories: ['residual', 'kitchen'], residues: ['sorting_residue'] },
-    validFrom: '2020-01-01',
-  });
-  const station = siteSchema.parse({
-    siteId: `ts-p${worlds}`,
-    name: 'Transfer station',
-    kind: 'transfer_station',
-    districtId,
-    accepts: { categories: ['kitchen', 'recyclable', 'residual'] },
-    validFrom: '2020-01-01',
-  });
-  const plates = [0, 1, 2, 3, 4, 5].map((k) => `鲁B${String(worlds * 10 + k).padStart(5, '0')}`);
-  const vehicles = new Map(
-    plates.map((plate): [string, Vehicle] => [
-      plate,
-      vehicleSchema.parse({
-        plate,
-        axles: 3,
-        storedTareKg: 10_000,
-        tareMeasuredOn: '2026-01-05',
-        operator: 'Jinan Environmental Sanitation Group',
-      }),
-    ]),
-  );
-  return {
-    districtId,
-    otherDistrictId: `${districtId}-x`,
-    sites: [plant, station],
-    vehicles,
-    plates,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Random weighbridge reports. Many break a rule (tare above gross, a category the site refuses,
-// a weigh-out of a ticket that is not open…): the decider refuses those and they record nothing,
-// exactly as the API would answer them.
-
-const ticketArb = fc.integer({ min: 0, max: 7 });
-const minuteArb = fc.integer({ min: 0, max: 4 * 24 * 60 - 1 });
-const loadArb: fc.Arbitrary<Load> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc
-      .constantFrom(
-        'kitchen' as const,
-        'recyclable' as const,
-        'residual' as const,
-        'hazardous' as const,
-      )
-      .map((category): Load => ({ kind: 'waste', category })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .constantFrom('sorting_residue' as const, 'bottom_ash' as const)
-      .map((residue): Load => ({ kind: 'residue', residue })),
-  },
-);
-const firstPassArb = {
-  ticket: ticketArb,
-  plate: fc.integer({ min: 0, max: 5 }),
-  load: loadArb,
-  direction: fc.constantFrom('inbound' as const, 'inbound' as const, 'outbound' as const),
-  origin: fc.constantFrom('collection' as const, 'other-district' as const, 'transfer' as const),
-  grossKg: fc.integer({ min: 10_500, max: 25_500 }),
-  minute: minuteArb,
-  utc: fc.boolean(),
-};
-
-const opArb = fc.oneof(
-  fc.record({ kind: fc.constant('weighIn' as const), ...firstPassArb }),
-  fc.record({
-    kind: fc.constant('weighOut' as const),
-    ticket: ticketArb,
-    tareKg: fc.integer({ min: 9_000, max: 12_000 }),
-    delayMinutes: fc.integer({ min: 0, max: 180 }),
-  }),
-  fc.record({
-    kind: fc.constant('onePass' as const),
-    ...firstPassArb,
-    tareKg: fc.integer({ min: 9_500, max: 10_500 }),
-  }),
-  fc.record({
-    kind: fc.constant('correct' as const),
-    ticket: ticketArb,
-    grossKg: fc.option(fc.integer({ min: 10_500, max: 25_500 }), { nil: undefined }),
-    tareKg: fc.option(fc.integer({ min: 9_000, max: 12_000 }), { nil: undefined }),
-    load: fc.option(loadArb, { nil: undefined }),
-  }),
-  fc.record({ kind: fc.constant('void' as const), ticket: ticketArb }),
-  fc.record({ kind: fc.constant('reject' as const), ...firstPassArb }),
-);
-type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
-
-/** An instant of the generated week as a weighbridge reports it: in Shanghai time or in UTC. */
-function timestamp(ms: number, utc: boolean): string {
-  if (utc) return new Date(ms).toISOString();
-  return `${new Date(ms + 8 * 60 * MINUTE_MS).toISOString().slice(0, 19)}+08:00`;
-}
-
-function commandOf(world: World, op: Op, state: TicketState): WeighingCommand {
-  const site = world.sites[op.ticket % 2]!;
-  const other = world.sites[(op.ticket + 1) % 2]!;
-  const ref = { siteId: site.siteId, ticketNo: `P${op.ticket}` };
-  const later = NOW - 24 * 60 * MINUTE_MS;
-  switch (op.kind) {
-    case 'weighIn':
-    case 'onePass':
-    case 'reject': {
-      const plate = world.plates[op.plate]!;
-      const at = timestamp(EPOCH + op.minute * MINUTE_MS, op.utc);
-      const origin =
-        op.origin === 'transfer'
-          ? { kind: 'transfer', fromSiteId: other.siteId, outboundTicketNo: 'X1' }
-          : {
-              kind: 'collection',
-              districtId: op.origin === 'collection' ? world.districtId : world.otherDistrictId,
-            };
-      if (op.kind === 'reject') {
-        return {
-          type: 'RejectLoad',
-          data: weighingCommandSchemas.RejectLoad.parse({
-            ...ref,
-            plate,
-            load: op.load,
-            reason: 'contaminated',
-            rejectedAt: at,
-            origin,
-          }),
-        };
-      }
-      const first = {
-        ...ref,
-        direction: op.direction,
-        plate,
-        load: op.load,
-        grossKg: op.grossKg,
-        weighedInAt: at,
-        ...(op.direction === 'inbound' ? { origin } : { destination: { siteId: other.siteId } }),
-      };
-      return op.kind === 'weighIn'
-        ? { type: 'RecordWeighIn', data: weighingCommandSchemas.RecordWeighIn.parse(first) }
-        : {
-            type: 'RecordOnePassWeighing',
-            data: weighingCommandSchemas.RecordOnePassWeighing.parse({
-              ...first,
-              tareKg: op.tareKg,
-              tareSource: 'stored',
-            }),
-          };
-    }
-    case 'weighOut': {
-      const weighedInMs = state.status === 'open' ? Date.parse(state.weighIn.weighedInAt) : EPOCH;
-      return {
-        type: 'RecordWeighOut',
-        data: weighingCommandSchemas.RecordWeighOut.parse({
-          ...ref,
-          tareKg: op.tareKg,
-          weighedOutAt: timestamp(weighedInMs + op.delayMinutes * MINUTE_MS, false),
-        }),
-      };
-    }
-    case 'correct':
-      return {
-        type: 'CorrectTicket',
-        data: weighingCommandSchemas.CorrectTicket.parse({
-          ...ref,
-          ...(op.grossKg === undefined ? {} : { grossKg: op.grossKg }),
-          ...(op.tareKg === undefined ? {} : { tareKg: op.tareKg }),
-          ...(op.load === undefined ? {} : { load: op.load }),
-          reason: 'weighbridge recalibrated',
-          approvedBy: 'Wang Lei',
-          correctedAt: timestamp(later, false),
-        }),
-      };
-    case 'void':
-      return {
-        type: 'VoidTicket',
-        data: weighingCommandSchemas.VoidTicket.parse({
-          ...ref,
-          reason: 'printed twice',
-          approvedBy: 'Wang Lei',
-          voidedAt: timestamp(later, false),
-        }),
-      };
-    default: {
-      const unknown: never = op;
-      return unknown;
-    }
-  }
-}
 
 interface Recorded {
   readonly streamId: string;
@@ -569,7 +349,7 @@ describe.each([
           chunkSizesArb,
           batchSizesArb,
           async (ops, chunkSizes, batchSizes) => {
-            const world = newWorld();
+            const world = newWorld('p', '鲁B');
             const steps = decideAll(world, ops);
             await appendAndProject(ctx, steps, chunkSizes, batchSizes);
             expect(sorted(await projectedTotals(ctx, world))).toEqual(
@@ -593,7 +373,7 @@ describe.each([
             batchSize: fc.integer({ min: 1, max: 4 }),
           }),
           async ({ life, ticket, batchSize }) => {
-            const world = newWorld();
+            const world = newWorld('p', '鲁B');
             const ops = opsOfLife(life, ticket);
             let projected = await projectedTotals(ctx, world);
             expect(projected.size).toBe(0);
@@ -649,7 +429,7 @@ describe.each([
           fc.integer({ min: 10, max: 200 }),
           fc.double({ min: 0, max: 1, noNaN: true }),
           async (ops, chunkSizes, batchSizes, replayBatch, replayFrom) => {
-            const world = newWorld();
+            const world = newWorld('p', '鲁B');
             await appendAndProject(ctx, decideAll(world, ops), chunkSizes, batchSizes);
             const before = await everything(ctx);
 
