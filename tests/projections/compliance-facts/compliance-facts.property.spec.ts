@@ -9,7 +9,6 @@ import {
 } from '../../../src/domain/compliance/indicators.js';
 import { ruleSets } from '../../../src/domain/compliance/rules.js';
 import { RuleViolation } from '../../../src/domain/errors/catalogue.js';
-import type { Load } from '../../../src/domain/shared/materials.js';
 import { decideWeighing, plateOf } from '../../../src/domain/weighing/decide.js';
 import {
   gateEventSchemas,
@@ -47,8 +46,6 @@ import {
 } from '../../support/databases.js';
 import {
   commandOf,
-  firstPassArb,
-  loadArb,
   newWorld,
   NOW,
   opArb,
@@ -56,6 +53,9 @@ import {
   TIME_ZONE,
   type Op,
   type World,
+  interleave,
+  lifeArb,
+  opsOfLife,
 } from '../../support/weighbridge-world.js';
 import { nextEventId, openProjectionDb, type ProjectionDb } from '../fixtures.js';
 
@@ -125,85 +125,6 @@ function decideAll(world: World, ops: readonly Op[]): Recorded[] {
 // ---------------------------------------------------------------------------------------------
 // Histories: tickets' lives (a first pass, corrections, maybe a void) interleaved, with a few
 // random reports mixed in (most of which break a rule and record nothing).
-
-const lifeLoadArb: fc.Arbitrary<Load> = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc.constantFrom<Load>(
-      { kind: 'waste', category: 'residual' },
-      { kind: 'waste', category: 'kitchen' },
-      { kind: 'waste', category: 'recyclable' },
-    ),
-  },
-  { weight: 1, arbitrary: loadArb },
-);
-const lifeFirstPassArb = { ...firstPassArb, load: lifeLoadArb };
-
-/** One ticket's reports: a first pass (one-pass, two-pass or a rejection), corrections, a void. */
-const lifeArb = fc.record({
-  first: fc.oneof(
-    {
-      weight: 3,
-      arbitrary: fc.record({
-        kind: fc.constant('onePass' as const),
-        ...lifeFirstPassArb,
-        tareKg: fc.integer({ min: 9_500, max: 10_500 }),
-      }),
-    },
-    {
-      weight: 3,
-      arbitrary: fc.record({
-        kind: fc.constant('twoPass' as const),
-        ...lifeFirstPassArb,
-        tareKg: fc.integer({ min: 9_000, max: 12_000 }),
-        delayMinutes: fc.integer({ min: 0, max: 180 }),
-        weighedOut: fc.constantFrom(true, true, true, false),
-      }),
-    },
-    {
-      weight: 1,
-      arbitrary: fc.record({ kind: fc.constant('reject' as const), ...lifeFirstPassArb }),
-    },
-  ),
-  corrections: fc.array(
-    fc.record({
-      grossKg: fc.option(fc.integer({ min: 12_000, max: 25_000 }), { nil: undefined }),
-      tareKg: fc.option(fc.integer({ min: 9_000, max: 11_500 }), { nil: undefined }),
-      load: fc.option(lifeLoadArb, { nil: undefined }),
-    }),
-    { maxLength: 3 },
-  ),
-  voided: fc.boolean(),
-});
-type Life = typeof lifeArb extends fc.Arbitrary<infer T> ? T : never;
-
-function opsOfLife(life: Life, ticket: number): Op[] {
-  const { first } = life;
-  const ops: Op[] = [];
-  if (first.kind === 'twoPass') {
-    const { weighedOut, delayMinutes, tareKg, ...weighIn } = first;
-    ops.push({ ...weighIn, kind: 'weighIn', ticket });
-    if (weighedOut) ops.push({ kind: 'weighOut', ticket, tareKg, delayMinutes });
-  } else {
-    ops.push({ ...first, ticket });
-  }
-  ops.push(...life.corrections.map((c): Op => ({ kind: 'correct', ticket, ...c })));
-  if (life.voided) ops.push({ kind: 'void', ticket });
-  return ops;
-}
-
-/** Merges the lists, each in its own order, taking the next from the list `picks` points at. */
-function interleave<T>(lists: readonly (readonly T[])[], picks: readonly number[]): T[] {
-  const queues = lists.map((l) => [...l]);
-  const merged: T[] = [];
-  for (let k = 0; ; k += 1) {
-    const open = queues.filter((q) => q.length > 0);
-    const queue = open[(picks[k] ?? k) % Math.max(open.length, 1)];
-    const next = queue?.shift();
-    if (next === undefined) return merged;
-    merged.push(next);
-  }
-}
 
 const picksArb = fc.array(fc.nat({ max: 100 }), { maxLength: 80 });
 
