@@ -76,21 +76,18 @@ export function registerTonnageRoutes(app: FastifyInstance, db: Kysely<unknown>)
     },
     async (request) => {
       const q = request.query;
-      const checkpoint = await waitForCheckpoint(
-        db,
-        dailyTonnage.name,
-        q.minPosition ?? 0,
-        q.waitMs,
-      );
-      if (q.minPosition !== undefined && checkpoint < q.minPosition) {
-        throw new LedgerError(
-          'LEDGER_ERR_NOT_CAUGHT_UP',
-          `Daily tonnage reflects the log up to ${checkpoint}, not yet ${q.minPosition}; retry shortly`,
-          { checkpoint, minPosition: q.minPosition },
-        );
+      if (q.minPosition !== undefined) {
+        // Read-your-writes: wait for the projection before reading it.
+        const reached = await waitForCheckpoint(db, dailyTonnage.name, q.minPosition, q.waitMs);
+        if (reached < q.minPosition) {
+          throw new LedgerError(
+            'LEDGER_ERR_NOT_CAUGHT_UP',
+            `Daily tonnage reflects the log up to ${reached}, not yet ${q.minPosition}; retry shortly`,
+            { checkpoint: reached, minPosition: q.minPosition },
+          );
+        }
       }
-      const result = await queryTonnage(db, q);
-      return { ...result, checkpoint };
+      return queryTonnage(db, q);
     },
   );
 }

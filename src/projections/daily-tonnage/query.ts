@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { tonnesForDisplay } from '../../domain/shared/kilograms.js';
+import { dailyTonnage } from './projection.js';
 
 /** Dimensions a tonnage query may group by. */
 export const tonnageDimensions = [
@@ -49,7 +50,7 @@ export interface TonnageRow {
 export async function queryTonnage(
   db: Kysely<unknown>,
   q: TonnageQuery,
-): Promise<{ rows: TonnageRow[]; totalKg: number; totalTonnes: string }> {
+): Promise<{ rows: TonnageRow[]; totalKg: number; totalTonnes: string; checkpoint: number }> {
   const dims = [...new Set(q.groupBy)];
   const selected = dims.map((d) => sql`${sql.ref(column[d])} AS ${sql.id(d)}`);
   const filters = [sql`day >= ${q.from}`, sql`day <= ${q.to}`];
@@ -65,13 +66,22 @@ export async function queryTonnage(
     q.districtId !== undefined ||
     q.siteId !== undefined;
   const table = detailed ? 'tonnage_v2_by_site' : 'tonnage_v2_by_day';
-  const { rows } = await sql<Record<string, string | number>>`
-    SELECT ${sql.join([...selected, sql`sum(net_kg) AS net_kg`, sql`sum(tickets) AS tickets`])}
-      FROM ${sql.table(table)}
-     WHERE ${sql.join(filters, sql` AND `)}
-     ${grouping.length > 0 ? sql`GROUP BY ${sql.join(grouping)} ORDER BY ${sql.join(grouping)}` : sql``}`.execute(
+  // The projection's checkpoint comes in the same statement, after the groups: one snapshot,
+  // and one round trip per query.
+  const { rows: all } = await sql<Record<string, string | number | null>>`
+    SELECT g.*, NULL AS checkpoint FROM (
+      SELECT ${sql.join([...selected, sql`sum(net_kg) AS net_kg`, sql`sum(tickets) AS tickets`])}
+        FROM ${sql.table(table)}
+       WHERE ${sql.join(filters, sql` AND `)}
+       ${grouping.length > 0 ? sql`GROUP BY ${sql.join(grouping)} ORDER BY ${sql.join(grouping)}` : sql``}
+    ) AS g
+    UNION ALL
+    SELECT ${sql.join([...dims.map(() => sql`NULL`), sql`NULL`, sql`NULL`])},
+           (SELECT position FROM projection_checkpoints WHERE name = ${dailyTonnage.name})`.execute(
     db,
   );
+  const marker = all.at(-1);
+  const rows = all.slice(0, -1) as Record<string, string | number>[];
   let totalKg = 0;
   const result = rows
     // A group whose tickets were all voided or corrected away keeps a 0 kg, 0 ticket row in the
@@ -89,5 +99,10 @@ export async function queryTonnage(
         tickets: Number(r.tickets),
       };
     });
-  return { rows: result, totalKg, totalTonnes: tonnesForDisplay(totalKg) };
+  return {
+    rows: result,
+    totalKg,
+    totalTonnes: tonnesForDisplay(totalKg),
+    checkpoint: Number(marker?.checkpoint ?? 0),
+  };
 }
