@@ -2,7 +2,13 @@
  * `npm run bench:compliance`: the compliance report over a growing log, on PostgreSQL.
  *
  *   npm run bench:compliance                 10 simulated days of Jinan 2022 (about 330 000 events)
- *   npm run bench:compliance -- --days 365   a year (about 12 000 000 events; hours to load)
+ *   npm run bench:compliance -- --days 365   a year (about 12 000 000 events; an hour or more to load)
+ *
+ * A long load can be kept and resumed: `--schema NAME` loads into that schema and keeps it
+ * (days already loaded are skipped, so an interrupted load goes on where it stopped), and
+ * `--load-only` stops after loading, so the timed phases can be run later on a quiet machine.
+ * Days load one after another: the same vehicles weigh every day, so days loaded side by side
+ * contend for the same gate streams and spend their time retrying.
  *
  * Loads simulated city days through the same ingestion code the API runs (in-process, without
  * HTTP), catches the compliance-facts projection up (timed: events/s), then times the Jinan 2022
@@ -13,7 +19,7 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../src/api/app.js';
 import { parseWeighingItem } from '../src/api/weighings/weighing-items.js';
@@ -29,12 +35,15 @@ import { projectionMigrations } from '../src/projections/runner/checkpoints.js';
 import { ProjectionRunner } from '../src/projections/runner/runner.js';
 import { addDays, generateCityDay } from '../src/simulator/city.js';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import type { EventStore } from '../src/store/port.js';
 import { migrateToLatest } from '../src/store/sql/migrate.js';
 import { machine, writeResults } from './support/report.js';
 
 const { values: args } = parseArgs({
   options: {
     days: { type: 'string', default: '10' },
+    schema: { type: 'string' },
+    'load-only': { type: 'boolean', default: false },
     'database-url': {
       type: 'string',
       default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -70,40 +79,86 @@ async function timeRequests(
   };
 }
 
-async function main() {
-  const url = args['database-url'];
-  const days = Number(args.days);
-  const schema = `bench_compliance_${Date.now()}`;
-  const { store, db } = await openPostgresStore({ connectionString: url, schema, poolSize: 4 });
-  try {
-    await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, schema);
-    const masterData = new MasterData(store);
-    const first = generateCityDay({ date: FIRST_DAY, seed: 1, scale: 1 });
+/** Outcomes of every loaded item, by status (and rejections by error code). */
+type OutcomeCounts = Record<string, number>;
+
+async function loadDays(
+  store: EventStore,
+  db: Kysely<unknown>,
+  days: number,
+): Promise<OutcomeCounts> {
+  await sql`CREATE TABLE IF NOT EXISTS bench_loaded_days (
+    day text PRIMARY KEY, outcomes jsonb NOT NULL)`.execute(db);
+  const loaded = await sql<{ day: string; outcomes: OutcomeCounts }>`
+    SELECT day, outcomes FROM bench_loaded_days`.execute(db);
+  const done = new Map(loaded.rows.map((r) => [r.day, r.outcomes]));
+  const masterData = new MasterData(store);
+  const first = generateCityDay({ date: FIRST_DAY, seed: 1, scale: 1 });
+  if ((await store.headPosition()) === 0) {
     for (const d of first.districts)
       await masterData.registerDistrict(districtSchema.parse(d), 'bench');
     for (const s of first.sites) await masterData.registerSite(siteSchema.parse(s), 'bench');
     for (const v of first.vehicles)
       await masterData.registerVehicle(vehicleSchema.parse(v), 'bench');
+  }
+  const ingestion = new WeighingIngestion(store, masterData, TIME_ZONE);
+  const dates = Array.from({ length: days }, (_, d) => addDays(FIRST_DAY, d));
+  const pending = dates.filter((date) => !done.has(date));
+  const started = performance.now();
+  let finished = days - pending.length;
 
-    const ingestion = new WeighingIngestion(store, masterData, TIME_ZONE);
-    const loadStarted = performance.now();
-    for (let d = 0; d < days; d++) {
-      const date = addDays(FIRST_DAY, d);
-      const day = d === 0 ? first : generateCityDay({ date, seed: 1 + d, scale: 1 });
-      for (let i = 0; i < day.items.length; i += 1000) {
-        const chunk: IngestItem[] = day.items
-          .slice(i, i + 1000)
-          .map((item, k) => parseWeighingItem(item, `items[${k}]`));
-        await ingestion.ingest(chunk, { now: Date.now(), actor: 'bench', correlationId: date });
+  const loadDay = async (date: string): Promise<void> => {
+    const d = dates.indexOf(date);
+    const day = d === 0 ? first : generateCityDay({ date, seed: 1 + d, scale: 1 });
+    const counts: OutcomeCounts = {};
+    for (let i = 0; i < day.items.length; i += 1000) {
+      const chunk: IngestItem[] = day.items
+        .slice(i, i + 1000)
+        .map((item, k) => parseWeighingItem(item, `items[${k}]`));
+      const outcomes = await ingestion.ingest(chunk, {
+        now: Date.now(),
+        actor: 'bench',
+        correlationId: date,
+      });
+      for (const o of outcomes) {
+        const key = o.status === 'rejected' ? `rejected:${o.error.code}` : o.status;
+        counts[key] = (counts[key] ?? 0) + 1;
       }
-      process.stderr.write(
-        `\r    loaded ${d + 1}/${days} days, ${await store.headPosition()} events`,
-      );
     }
-    const head = await store.headPosition();
+    await sql`INSERT INTO bench_loaded_days (day, outcomes)
+      VALUES (${date}, ${JSON.stringify(counts)}::jsonb)`.execute(db);
+    done.set(date, counts);
+    finished += 1;
+    const elapsed = (performance.now() - started) / 1000;
+    const left = ((days - finished) * elapsed) / Math.max(1, finished - (days - pending.length));
     process.stderr.write(
-      `\n    loading took ${((performance.now() - loadStarted) / 1000).toFixed(0)} s\n`,
+      `\r    loaded ${finished}/${days} days, ${await store.headPosition()} events, ` +
+        `${elapsed.toFixed(0)} s, about ${(left / 60).toFixed(0)} min left   `,
     );
+  };
+  for (const date of pending) await loadDay(date);
+  process.stderr.write(
+    `\n    loading took ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+  );
+  const total: OutcomeCounts = {};
+  for (const counts of done.values())
+    for (const [k, n] of Object.entries(counts)) total[k] = (total[k] ?? 0) + n;
+  return total;
+}
+
+async function main() {
+  const url = args['database-url'];
+  const days = Number(args.days);
+  if (!Number.isInteger(days) || days < 1) throw new Error(`--days must be a whole number ≥ 1`);
+  const keep = args.schema !== undefined;
+  const schema = args.schema ?? `bench_compliance_${Date.now()}`;
+  const { store, db } = await openPostgresStore({ connectionString: url, schema, poolSize: 4 });
+  try {
+    await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, schema);
+    const outcomes = await loadDays(store, db as Kysely<unknown>, days);
+    const head = await store.headPosition();
+    console.log(`    ${head} events in ${schema}; items by outcome: ${JSON.stringify(outcomes)}`);
+    if (args['load-only']) return;
 
     const runner = new ProjectionRunner<string>({
       store,
@@ -156,6 +211,7 @@ async function main() {
       targets: TARGETS,
       days,
       events: head,
+      outcomes,
       projection: { seconds: catchUpSeconds, eventsPerSecond: Math.round(head / catchUpSeconds) },
       reportNow: now,
       reportAsOfMiddle: { position: middle, ...asOf },
@@ -164,10 +220,14 @@ async function main() {
     console.log(`JSON: ${file}`);
   } finally {
     await store.close();
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
+    if (keep) {
+      console.log(`    schema ${schema} kept; drop it with: DROP SCHEMA ${schema} CASCADE`);
+    } else {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
   }
 }
 

@@ -60,6 +60,13 @@ export interface RecordedEvent {
   readonly recordedAt: string;
 }
 
+/** An event with its link in its stream's hash chain (see integrity/event-hash.ts). */
+export interface ChainedEvent extends RecordedEvent {
+  /** Lower-case hex SHA-256; 64 zeros for a stream's first event. */
+  readonly previousHash: string;
+  readonly hash: string;
+}
+
 export interface AppendResult {
   /** The revision of the stream's last event after the append: pass it as the next expectation. */
   readonly nextExpectedRevision: number;
@@ -163,6 +170,15 @@ export interface EventStore {
 
   /** One page of the global log, forwards, in commit order. */
   readAll(options: ReadAllOptions): Promise<ReadAllPage>;
+
+  /**
+   * Events at positions (after, after + maxCount] with their hashes, in order: what auditors
+   * verify and export. No type filter: an audit sees everything.
+   */
+  readChained(options: {
+    readonly after: number;
+    readonly maxCount?: number;
+  }): Promise<readonly ChainedEvent[]>;
 
   /** The position of the last committed event (0 for an empty log). */
   headPosition(): Promise<number>;

@@ -1,4 +1,6 @@
 import { InvalidInputError } from '../domain/errors/catalogue.js';
+import { canonicalJson } from '../integrity/canonical-json.js';
+import { contentHashOfCanonical } from '../integrity/event-hash.js';
 import type { ExpectedRevision, StreamAppend } from './port.js';
 
 /** An event's data and metadata together may not exceed this many bytes of JSON. */
@@ -85,13 +87,16 @@ export function validateAppends(
       }
       assertStorableJson(event.data, `${ef}.data`);
       if (event.metadata !== undefined) assertStorableJson(event.metadata, `${ef}.metadata`);
-      const data = JSON.stringify(event.data);
-      const metadata = event.metadata === undefined ? undefined : JSON.stringify(event.metadata);
-      const size = exceedsEventLimit(data, metadata ?? '');
+      // Canonical JSON (RFC 8785): the same text is stored and hashed.
+      const data = canonicalJson(event.data);
+      const metadata = event.metadata === undefined ? '{}' : canonicalJson(event.metadata);
+      // The limit is on what the caller sent: absent metadata counts for nothing.
+      const size = exceedsEventLimit(data, event.metadata === undefined ? '' : metadata);
       if (size !== undefined) {
         throw new InvalidInputError(ef, `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`);
       }
-      encodedEvents.push({ data, metadata: metadata ?? '{}' });
+      const contentHash = contentHashOfCanonical(streamId, id, event.type, data, metadata);
+      encodedEvents.push({ data, metadata, contentHash });
     });
     encoded.push(encodedEvents);
   });
@@ -166,10 +171,12 @@ function findUnstorable(value: unknown, depth: number): Unstorable | undefined {
   }
 }
 
-/** An event's data and metadata as JSON text, encoded once: checked for size, then sent. */
+/** An event's data and metadata as canonical JSON text, encoded once: checked, hashed, sent. */
 export interface EncodedEvent {
   readonly data: string;
   readonly metadata: string;
+  /** Step 1 of the event's hash (see integrity/event-hash.ts); the database does step 2. */
+  readonly contentHash: string;
 }
 
 /** UTF-8 takes at most 3 bytes per UTF-16 code unit: count exactly only near the limit. */

@@ -1,3 +1,5 @@
+import { canonicalJson } from '../../src/integrity/canonical-json.js';
+import { contentHashOfCanonical } from '../../src/integrity/event-hash.js';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
@@ -96,7 +98,40 @@ export const postgresHarness: StoreHarness = {
   },
 };
 
-/** Runs `ledger_append` inside a transaction the caller controls (to hold it open or roll it back). */
-export function rawAppendSql(batch: unknown) {
-  return sql`SELECT * FROM ledger_append(${JSON.stringify(batch)}::jsonb)`;
+interface RawBatch {
+  readonly streams: readonly {
+    readonly i: number;
+    readonly s: string;
+    readonly [k: string]: unknown;
+  }[];
+  readonly events: readonly {
+    readonly i: number;
+    readonly id: string;
+    readonly t: string;
+    readonly d: unknown;
+    readonly m?: unknown;
+    readonly h?: string;
+    readonly [k: string]: unknown;
+  }[];
+}
+
+/**
+ * Runs `ledger_append` inside a transaction the caller controls (to hold it open or roll it
+ * back). Events without a content hash get the one the adapters send (integrity/event-hash.ts).
+ */
+export function rawAppendSql(batch: RawBatch) {
+  const streamOf = new Map(batch.streams.map((s) => [s.i, s.s]));
+  const events = batch.events.map((e) => ({
+    ...e,
+    h:
+      e.h ??
+      contentHashOfCanonical(
+        streamOf.get(e.i) ?? '',
+        e.id,
+        e.t,
+        canonicalJson(e.d),
+        canonicalJson(e.m ?? {}),
+      ),
+  }));
+  return sql`SELECT * FROM ledger_append(${JSON.stringify({ ...batch, events })}::jsonb)`;
 }

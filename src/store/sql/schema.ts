@@ -13,6 +13,9 @@ export interface EventsTable {
   metadata: ColumnType<unknown, string, never>;
   /** Server clock (UTC), truncated to milliseconds, non-decreasing with position. */
   recorded_at: ColumnType<Date, string, never>;
+  /** Hash chain (migration 0003): set by `ledger_append`, never by the application. */
+  previous_hash: ColumnType<Buffer, never, never>;
+  hash: ColumnType<Buffer, never, never>;
 }
 
 export interface StoreDatabase {

@@ -3,6 +3,7 @@ import { LedgerError } from '../../domain/errors/catalogue.js';
 import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
 import type {
   AppendResult,
+  ChainedEvent,
   EventStore,
   ExpectedRevision,
   ReadAllOptions,
@@ -59,7 +60,24 @@ export function encodeExpectation(expected: ExpectedRevision): number {
   }
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+/** What a recorded event is read from; the hashes are read only by `readChained`. */
+const EVENT_COLUMNS = [
+  'position',
+  'stream_id',
+  'revision',
+  'event_id',
+  'type',
+  'data',
+  'metadata',
+  'recorded_at',
+] as const;
+
+type ChainedRow = Omit<EventRow, 'previous_hash' | 'hash'> & {
+  previous_hash: string;
+  hash: string;
+};
+
+function toRecordedEvent(row: Omit<EventRow, 'previous_hash' | 'hash'>): RecordedEvent {
   return {
     streamId: row.stream_id,
     revision: row.revision,
@@ -92,7 +110,8 @@ function translateAppendError(error: unknown, appends: readonly StreamAppend[]):
 }
 
 /**
- * The argument of `ledger_append`: `{ streams: [{i, s, e, n, ids}], events: [{i, k, id, t, d, m}] }`.
+ * The argument of `ledger_append`: `{ streams: [{i, s, e, n, ids}], events: [{i, k, id, t, d, m, h}] }`
+ * (h: the event's content hash, from which the database chains the event hash).
  * Written as text around the data and metadata JSON the validation already produced (this runs
  * for every event ingested, and encoding each payload twice was a measurable part of it).
  */
@@ -113,7 +132,7 @@ function encodeBatch(
       const json = encoded[i]?.[k];
       if (json === undefined) throw new Error(`event ${i}/${k} was not encoded`);
       events.push(
-        `{"i":${i},"k":${k},"id":${JSON.stringify(event.id)},"t":${JSON.stringify(event.type)},"d":${json.data},"m":${json.metadata}}`,
+        `{"i":${i},"k":${k},"id":${JSON.stringify(event.id)},"t":${JSON.stringify(event.type)},"d":${json.data},"m":${json.metadata},"h":"${json.contentHash}"}`,
       );
     });
   });
@@ -176,7 +195,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     if (types === undefined) {
       const rows = await db
         .selectFrom('events')
-        .selectAll()
+        .select(EVENT_COLUMNS)
         .where('position', '>', after)
         .where('position', '<=', after + maxCount)
         .orderBy('position')
@@ -188,7 +207,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
     if (types.length === 0 || upTo <= after) return { events: [], readUpTo: Math.max(upTo, after) };
     const rows = await db
       .selectFrom('events')
-      .selectAll()
+      .select(EVENT_COLUMNS)
       .where('position', '>', after)
       .where('position', '<=', upTo)
       .where('type', 'in', types)
@@ -234,7 +253,7 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       const backwards = opts.direction === 'backwards';
       let query = db
         .selectFrom('events')
-        .selectAll()
+        .select(EVENT_COLUMNS)
         .where('stream_id', '=', streamId)
         .orderBy('revision', backwards ? 'desc' : 'asc');
       if (opts.maxCount !== undefined) query = query.limit(opts.maxCount);
@@ -249,10 +268,11 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       if (streamIds.length === 0) return result;
       // One index probe per stream (LATERAL): with an IN list, a young table without
       // statistics was planned as a scan of the whole log for every batch.
-      const { rows } = await sql<EventRow>`
+      const { rows } = await sql<Omit<EventRow, 'previous_hash' | 'hash'>>`
         SELECT e.* FROM unnest(${[...new Set(streamIds)]}::text[]) AS s(stream_id)
         CROSS JOIN LATERAL (
-          SELECT * FROM events WHERE events.stream_id = s.stream_id ORDER BY revision
+          SELECT position, stream_id, revision, event_id, type, data, metadata, recorded_at
+            FROM events WHERE events.stream_id = s.stream_id ORDER BY revision
         ) e`.execute(db);
       for (const row of rows) result.get(row.stream_id)?.push(toRecordedEvent(row));
       return result;
@@ -285,6 +305,20 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
 
     readAll,
     headPosition,
+
+    async readChained({ after, maxCount }): Promise<ChainedEvent[]> {
+      const count = Math.min(maxCount ?? DEFAULT_READ_BATCH, MAX_READ_BATCH);
+      const { rows } = await sql<ChainedRow>`
+        SELECT position, stream_id, revision, event_id, type, data, metadata, recorded_at,
+               encode(previous_hash, 'hex') AS previous_hash, encode(hash, 'hex') AS hash
+          FROM events WHERE position > ${after} AND position <= ${after + count}
+         ORDER BY position`.execute(db);
+      return rows.map((row) => ({
+        ...toRecordedEvent(row),
+        previousHash: row.previous_hash,
+        hash: row.hash,
+      }));
+    },
 
     subscribeToAll(opts: SubscribeOptions): AsyncIterable<RecordedEvent> {
       const listening = ensureListening();

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /** First key of the advisory lock that serialises appenders (the second is the schema's hash). */
-const LOCK_CLASS = 20_221_001;
+export const LOCK_CLASS = 20_221_001;
 
 /**
  * The event log. Appends go through `ledger_append(batch jsonb)`, one round trip per call, which:
