@@ -44,6 +44,7 @@ export function canonicalJson(value: unknown): string {
     case 'function':
     case 'symbol':
     case 'undefined':
-      throw new TypeError(`${typeof value} has no canonical JSON form`);
+      break;
   }
+  throw new TypeError(`${typeof value} has no canonical JSON form`);
 }
