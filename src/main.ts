@@ -1,4 +1,6 @@
 import { buildApp } from './api/app.js';
+import { loadOrCreateSealingKey } from './audit/seal-key-file.js';
+import { Sealer } from './audit/sealer.js';
 import { dailyTonnage } from './projections/daily-tonnage/projection.js';
 import { findings } from './projections/findings/projection.js';
 import { complianceFacts } from './projections/compliance-facts/projection.js';
@@ -14,6 +16,17 @@ async function main(): Promise<void> {
   const started = Date.now();
   const config = parseConfig(process.env);
   const ledger = await openLedger(config);
+  const { key, created } = await loadOrCreateSealingKey(config.LEDGER_SEAL_KEY_FILE);
+  const sealer = new Sealer(ledger.store, key);
+  try {
+    await sealer.registerKey();
+  } catch (error) {
+    await ledger.close();
+    throw new ConfigurationError(
+      `Invalid configuration:\n  LEDGER_SEAL_KEY_FILE: ${(error as Error).message}`,
+    );
+  }
+  if (created) announceNewKey(config.LEDGER_SEAL_KEY_FILE, key.keyId, key.publicKey);
   let shuttingDown = false;
   const app = await buildApp({
     store: ledger.store,
@@ -21,6 +34,7 @@ async function main(): Promise<void> {
     timeZone: config.LEDGER_TIMEZONE,
     logger: true,
     isShuttingDown: () => shuttingDown,
+    sealer,
   });
 
   const projections = new AbortController();
@@ -37,6 +51,21 @@ async function main(): Promise<void> {
   for (const runner of runners) await runner.setup();
   const running = Promise.all(runners.map((r) => r.run(projections.signal, PROJECTION_IDLE_MS)));
 
+  // Periodic seals: one at a time (a slow seal over a long unsealed log is not started twice).
+  let sealing: Promise<unknown> = Promise.resolve();
+  const sealTimer =
+    config.LEDGER_SEAL_EVERY_SECONDS === 0
+      ? undefined
+      : setInterval(() => {
+          sealing = sealing.then(() =>
+            sealer
+              .seal()
+              .catch((error: unknown) =>
+                app.log.error({ err: error }, 'sealing failed; will retry'),
+              ),
+          );
+        }, config.LEDGER_SEAL_EVERY_SECONDS * 1000);
+
   await app.listen({ host: config.HOST, port: config.PORT });
   const head = await ledger.store.headPosition();
   console.log(
@@ -51,12 +80,28 @@ async function main(): Promise<void> {
     // fastify stops accepting connections and waits for the requests in flight.
     await app.close();
     projections.abort();
-    await running;
+    clearInterval(sealTimer);
+    await Promise.all([running, sealing]);
     await ledger.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** A new key is a new identity: auditors must be given its public key, and it must be kept. */
+function announceNewKey(file: string, keyId: string, publicKey: string): void {
+  const bar = '='.repeat(78);
+  console.log(
+    [
+      bar,
+      `A NEW SEALING KEY was generated: ${file} (key id ${keyId}).`,
+      'It signs every seal of this ledger. Back it up and keep it secret; give auditors its public key:',
+      `  ${publicKey}`,
+      '(also at GET /v1/audit/keys). Losing it means later seals are signed by a key nobody endorsed.',
+      bar,
+    ].join('\n'),
+  );
 }
 
 main().catch((error: unknown) => {

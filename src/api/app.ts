@@ -5,6 +5,8 @@ import { TripIngestion } from '../ingestion/trip-ingestion.js';
 import { WeighingIngestion } from '../ingestion/weighing-ingestion.js';
 import type { EventStore } from '../store/port.js';
 import { ComplianceIndicators } from '../compliance/compliance-report.js';
+import type { Sealer } from '../audit/sealer.js';
+import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerComplianceRoutes } from './compliance/compliance-routes.js';
 import { registerFindingsRoutes } from './findings/findings-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
@@ -23,6 +25,8 @@ export interface AppDependencies {
   readonly timeZone: string;
   readonly logger?: boolean;
   readonly isShuttingDown?: () => boolean;
+  /** Signs seals on `POST /v1/audit/seals`; without it, that route answers 503. */
+  readonly sealer?: Sealer;
   /** The ledger's clock (ms since the epoch); tests fix it. */
   readonly clock?: () => number;
 }
@@ -48,6 +52,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock,
   });
   registerFindingsRoutes(app, { db: deps.db, masterData, timeZone: deps.timeZone, clock });
+  registerAuditRoutes(app, {
+    store: deps.store,
+    ...(deps.sealer === undefined ? {} : { sealer: deps.sealer }),
+  });
   await app.ready();
   return app;
 }

@@ -50,6 +50,10 @@ export class Sealer {
     private readonly key: SigningKey,
   ) {}
 
+  get keyId(): string {
+    return this.key.keyId;
+  }
+
   /**
    * Records this sealer's key if the log has none yet (the first key is the ledger's own).
    * A different key on record means the configured key was replaced without `rotate-key`:

@@ -21,6 +21,10 @@ export const configSchema = z
       .string()
       .refine(isKnownTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
       .default('Asia/Shanghai'),
+    /** Ed25519 private key (PEM) that signs seals; generated on first start if missing. */
+    LEDGER_SEAL_KEY_FILE: z.string().min(1).default('./data/seal-key.pem'),
+    /** Seconds between automatic seals of the log; 0 turns the periodic seal off. */
+    LEDGER_SEAL_EVERY_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   })

@@ -44,6 +44,7 @@ export const errorCatalogue = {
     title: 'The projection has not reached the requested position yet',
   },
   LEDGER_ERR_STORE_UNAVAILABLE: { status: 503, title: 'The event store cannot be reached' },
+  LEDGER_ERR_SEALING_UNAVAILABLE: { status: 503, title: 'This server holds no sealing key' },
   LEDGER_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
