@@ -12,6 +12,9 @@
  * (d) projection catch-up (net kg and events by day and category) through the runner.
  * Each phase also checks what it produced: (c) every event exactly once, dense and in order;
  * (d) the read model equals a direct SQL sum over the log and a plain fold of the events.
+ * Then what auditors run: (e) verification of every chain, seal and signature, (f) export as
+ * NDJSON (verified offline as its check), and on PostgreSQL (g) the hash chain's cost on
+ * batched appends (`--skip-overhead` leaves that out).
  */
 import { tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +22,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import { exportLines, verifyStore } from '../src/audit/log-audit.js';
+import { Sealer } from '../src/audit/sealer.js';
+import { verifyExportLines } from '../src/audit/verify-export.js';
+import { generateSigningKey } from '../src/integrity/signing.js';
 import { ProjectionRunner } from '../src/projections/runner/runner.js';
+import { storeMigrations } from '../src/store/sql/migrations/index.js';
+import { canonicalJson } from '../src/integrity/canonical-json.js';
+import { contentHashOfCanonical } from '../src/integrity/event-hash.js';
 import { projectionMigrations } from '../src/projections/runner/checkpoints.js';
 import { openPGliteStore } from '../src/store/pglite/pglite-store.js';
 import type { EventStore, RecordedEvent, StreamAppend } from '../src/store/port.js';
@@ -41,6 +51,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'all' },
     tickets: { type: 'string' },
     sequential: { type: 'string' },
+    'skip-overhead': { type: 'boolean', default: false },
     'database-url': {
       type: 'string',
       default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -48,7 +59,14 @@ const { values: args } = parseArgs({
   },
 });
 
-const TARGETS = { sequential: 1500, batched: 20_000, readAll: 45_000, projection: 40_000 };
+const TARGETS = {
+  sequential: 1500,
+  batched: 20_000,
+  readAll: 45_000,
+  projection: 40_000,
+  verify: 100_000,
+  export: 50_000,
+};
 const IN_FLIGHT = 8;
 const TICKETS_PER_CALL = 20;
 
@@ -242,6 +260,133 @@ async function projectionPhase(
   });
 }
 
+/**
+ * (e) verification and (f) export, after sealing the log: what an auditor runs. The export is
+ * verified offline too (the check), so the export phase proves its file is usable.
+ */
+async function auditPhases(store: EventStore): Promise<PhaseResult[]> {
+  const sealer = new Sealer(store, generateSigningKey());
+  await sealer.registerKey();
+  await sealer.seal();
+  const head = await store.headPosition();
+  const verified = await timed(() => verifyStore(store));
+  const report = verified.value;
+  const lines: string[] = [];
+  let bytes = 0;
+  const exported = await timed(async () => {
+    for await (const chunk of exportLines(store)) {
+      bytes += chunk.length;
+      lines.push(chunk);
+    }
+  });
+  const offline = await verifyExportLines(lines.flatMap((chunk) => chunk.split('\n')));
+  return [
+    phase('(e) verify: chains, seals, signatures', report.events, verified.seconds, {
+      target: TARGETS.verify,
+      check: `${report.events}/${head} events, ${report.sealsVerified} seal(s), no break`,
+      ok: report.ok && report.events === head && report.sealsVerified >= 1,
+    }),
+    phase('(f) export as NDJSON', head, exported.seconds, {
+      target: TARGETS.export,
+      check: `${(bytes / 2 ** 20).toFixed(1)} MiB, verified offline`,
+      ok: offline.ok && offline.events === head,
+    }),
+  ];
+}
+
+/**
+ * (g) What the hash chain costs on append: phase (b)'s workload on a log with the chain and on a
+ * log migrated only to 0002 (before it), alternating, three runs each, medians. The adapter
+ * sends content hashes to both (the older function ignores them), so this is the database's
+ * share; the Node share (canonical JSON and SHA-256 instead of JSON.stringify) is timed apart.
+ */
+async function hashingOverhead(tickets: number): Promise<{ rows: PhaseResult[]; ratio: number }> {
+  const url = args['database-url'];
+  const withChain: number[] = [];
+  const withoutChain: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    for (const chained of [true, false]) {
+      const schema = `bench_overhead_${Date.now()}`;
+      const { store } = await openPostgresStore({
+        connectionString: url,
+        schema,
+        poolSize: IN_FLIGHT + 2,
+        ...(chained
+          ? {}
+          : {
+              migrations: Object.fromEntries(
+                Object.entries(storeMigrations).filter(([name]) => name < '0003'),
+              ),
+            }),
+      });
+      try {
+        const result = await batchedPhase(store, tickets);
+        (chained ? withChain : withoutChain).push(result.eventsPerSecond);
+      } finally {
+        await store.close();
+        const admin = new pg.Client({ connectionString: url });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+        await admin.end();
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? NaN;
+  const chainedRate = median(withChain);
+  const plainRate = median(withoutChain);
+  // The Node share, per event: canonical JSON and the content hash, against the plain
+  // JSON.stringify the adapter did before the chain (best of five passes over the same events).
+  const random = prng(5);
+  const sample = Array.from({ length: 2000 }, (_, i) => ticketEvents(random, 5_000_000 + i));
+  const best = async (work: () => void) => {
+    let fastest = Infinity;
+    for (let pass = 0; pass < 5; pass++)
+      fastest = Math.min(fastest, (await timed(() => Promise.resolve(work()))).seconds);
+    return { seconds: fastest };
+  };
+  const canonical = await best(() => {
+    for (const a of sample)
+      for (const e of a.events) {
+        const data = canonicalJson(e.data);
+        const metadata = canonicalJson(e.metadata ?? {});
+        contentHashOfCanonical(a.streamId, e.id, e.type, data, metadata);
+      }
+  });
+  let encodedBytes = 0;
+  const plain = await best(() => {
+    for (const a of sample)
+      for (const e of a.events) {
+        encodedBytes += JSON.stringify(e.data).length + JSON.stringify(e.metadata ?? {}).length;
+      }
+  });
+  if (encodedBytes === 0) throw new Error('the sample encoded to nothing');
+  const events = sample.length * 5;
+  const nodeExtraUsPerEvent = ((canonical.seconds - plain.seconds) / events) * 1e6;
+  const ratio = chainedRate / plainRate;
+  return {
+    ratio,
+    rows: [
+      phase(
+        `(g) batched append with the hash chain (median of 3)`,
+        tickets * 5,
+        (tickets * 5) / chainedRate,
+        {
+          check: `${(100 * (1 - ratio)).toFixed(1)} % slower than without (target ≤ 10 %); runs ${withChain.join(', ')}`,
+          ok: ratio >= 0.9,
+        },
+      ),
+      phase(
+        `(g) batched append without it, migration 0002 (median of 3)`,
+        tickets * 5,
+        (tickets * 5) / plainRate,
+        {
+          check: `runs ${withoutChain.join(', ')}; Node share of hashing ${nodeExtraUsPerEvent.toFixed(2)} µs/event (included in both)`,
+        },
+      ),
+    ],
+  };
+}
+
 async function rawBaselines(url: string, schema: string): Promise<PhaseResult[]> {
   const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
   await client.connect();
@@ -292,6 +437,10 @@ async function runBackend(name: 'postgres' | 'pglite') {
     const read = await readAllPhase(backend.store);
     rows.push(read.result);
     rows.push(await projectionPhase(backend, read.events));
+    rows.push(...(await auditPhases(backend.store)));
+    if (name === 'postgres' && !args['skip-overhead']) {
+      rows.push(...(await hashingOverhead(tickets)).rows);
+    }
     const baselines =
       name === 'postgres' ? await rawBaselines(args['database-url'], backend.schema) : [];
     printTable(`${name}: ${read.events.length} events in the log`, [...rows, ...baselines]);

@@ -13,7 +13,7 @@ import { LogVerifier, type VerificationReport, type VerifierOptions } from './ve
  * the hashes at the event that holds it.
  */
 export async function verifyExportLines(
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<string> | Iterable<string>,
   options: Omit<VerifierOptions, 'startPosition'> = {},
 ): Promise<VerificationReport & { readonly header: unknown }> {
   let verifier: LogVerifier | undefined;

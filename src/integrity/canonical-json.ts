@@ -5,46 +5,66 @@
  * implementation of RFC 8785 produces the same bytes, which is what lets an auditor recompute
  * an event's hash without this code.
  *
- * Keys whose value is `undefined` are left out, as JSON.stringify leaves them out; the store's
- * validation refuses non-finite numbers, so every number here has one JSON form.
+ * Done as "sort the keys, then JSON.stringify": the native serialiser is more than twice as fast
+ * as one written in JavaScript, and this runs for every event appended and verified. Keys whose
+ * value is `undefined` are left out, as JSON.stringify leaves them out; the store's validation
+ * refuses non-finite numbers, so every number here has one JSON form.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i += 1) {
-          if (i > 0) out += ',';
-          const item: unknown = value[i];
-          out += item === undefined ? 'null' : canonicalJson(item);
-        }
-        return out + ']';
+  const text = JSON.stringify(withSortedKeys(value));
+  if (text === undefined) throw new TypeError(`${typeof value} has no canonical JSON form`);
+  return text;
+}
+
+/**
+ * The value with every object's keys in sorted order. Objects already in order (and holding
+ * nothing out of order) are returned as they are, so most values are not copied at all.
+ */
+function withSortedKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i];
+      const sorted = withSortedKeys(item);
+      if (sorted !== item) {
+        copy ??= value.slice();
+        copy[i] = sorted;
       }
-      const record = value as Record<string, unknown>;
-      // Array.prototype.sort compares strings by UTF-16 code units, as RFC 8785 §3.2.3 asks.
-      const keys = Object.keys(record).sort();
-      let out = '{';
-      let first = true;
-      for (const key of keys) {
-        const item = record[key];
-        if (item === undefined) continue;
-        if (!first) out += ',';
-        first = false;
-        out += JSON.stringify(key) + ':' + canonicalJson(item);
-      }
-      return out + '}';
     }
-    case 'bigint':
-    case 'function':
-    case 'symbol':
-    case 'undefined':
-      break;
+    return copy ?? value;
   }
-  throw new TypeError(`${typeof value} has no canonical JSON form`);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let inOrder = true;
+  for (let i = 1; i < keys.length; i += 1) {
+    // `<` on strings compares UTF-16 code units, as RFC 8785 §3.2.3 asks.
+    if (keys[i]! < keys[i - 1]!) {
+      inOrder = false;
+      break;
+    }
+  }
+  if (inOrder) {
+    let copy: Record<string, unknown> | undefined;
+    for (const key of keys) {
+      const item = record[key];
+      const sorted = withSortedKeys(item);
+      if (sorted !== item) {
+        copy ??= copyOf(record, keys);
+        copy[key] = sorted;
+      }
+    }
+    return copy ?? record;
+  }
+  keys.sort();
+  // No prototype: a key named "__proto__" is then an ordinary property, as in the input.
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of keys) copy[key] = withSortedKeys(record[key]);
+  return copy;
+}
+
+function copyOf(record: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of keys) copy[key] = record[key];
+  return copy;
 }

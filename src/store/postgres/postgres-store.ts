@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql, type DatabaseIntrospector } from 'kysely';
+import { Kysely, PostgresDialect, sql, type DatabaseIntrospector, type Migration } from 'kysely';
 import pg from 'pg';
 import type { EventStore } from '../port.js';
 import { migrateToLatest } from '../sql/migrate.js';
@@ -15,6 +15,11 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly pollIntervalMs?: number;
+  /**
+   * The log's migrations to apply (default: all). Benchmarks and migration tests pass an older
+   * subset, to measure or upgrade a log as it was before a migration.
+   */
+  readonly migrations?: Record<string, Migration>;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -75,7 +80,12 @@ export async function openPostgresStore(
   });
   try {
     await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
-    await migrateToLatest(db as Kysely<unknown>, 'store', storeMigrations, schema);
+    await migrateToLatest(
+      db as Kysely<unknown>,
+      'store',
+      options.migrations ?? storeMigrations,
+      schema,
+    );
   } catch (error) {
     await db.destroy();
     throw error;
