@@ -1,4 +1,4 @@
-import type { EventStore } from '../store/port.js';
+import type { ChainedEvent, EventStore } from '../store/port.js';
 import {
   exportEventLine,
   EXPORT_FORMAT,
@@ -12,6 +12,30 @@ const PAGE = 5000;
 
 export type Progress = (done: number, total: number) => void;
 
+/**
+ * Pages of positions from … to, each read while the one before is being processed: the
+ * database and this process then work at the same time instead of taking turns. A page that
+ * comes back empty (the log ends early) ends the iteration.
+ */
+async function* pages(
+  store: EventStore,
+  from: number,
+  to: number,
+): AsyncGenerator<readonly ChainedEvent[]> {
+  const read = (after: number) =>
+    after >= to ? undefined : store.readChained({ after, maxCount: Math.min(PAGE, to - after) });
+  let next = read(from - 1);
+  while (next !== undefined) {
+    const events = await next;
+    if (events.length === 0) {
+      yield events;
+      return;
+    }
+    next = read(events[events.length - 1]!.position);
+    yield events;
+  }
+}
+
 /** Verifies the whole log as stored, reading it in position order. */
 export async function verifyStore(
   store: EventStore,
@@ -20,18 +44,13 @@ export async function verifyStore(
 ): Promise<VerificationReport> {
   const verifier = new LogVerifier(options);
   const head = await store.headPosition();
-  for (let after = 0; after < head;) {
-    const events = await store.readChained({ after, maxCount: Math.min(PAGE, head - after) });
+  for await (const events of pages(store, 1, head)) {
     if (events.length === 0) {
-      verifier.malformed(
-        after,
-        `the log should reach position ${head}, but nothing follows ${after}`,
-      );
+      verifier.malformed(null, `the log should reach position ${head}, but it ends before`);
       break;
     }
     for (const e of events) verifier.push(e);
-    after = events[events.length - 1]!.position;
-    onProgress?.(after, head);
+    onProgress?.(events[events.length - 1]!.position, head);
   }
   return verifier.finish();
 }
@@ -61,15 +80,13 @@ export async function* exportLines(
   };
   yield JSON.stringify(header) + '\n';
   let count = 0;
-  for (let after = from - 1; after < to;) {
-    const events = await store.readChained({ after, maxCount: Math.min(PAGE, to - after) });
-    if (events.length === 0) throw new Error(`the log has no event after position ${after}`);
+  for await (const events of pages(store, from, to)) {
+    if (events.length === 0) throw new Error(`the log ends before position ${to}`);
     let chunk = '';
     for (const e of events) chunk += exportEventLine(e) + '\n';
     count += events.length;
     yield chunk;
-    after = events[events.length - 1]!.position;
-    onProgress?.(after - from + 1, to - from + 1);
+    onProgress?.(events[events.length - 1]!.position - from + 1, to - from + 1);
   }
   yield JSON.stringify({ end: true, events: count }) + '\n';
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The hash chain every stored event carries (one chain per stream), in two documented steps so
@@ -18,7 +18,8 @@ import { createHash } from 'node:crypto';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  // The one-shot form: for inputs this small, creating a Hash object costs as much as hashing.
+  return hash('sha256', text, 'hex');
 }
 
 /** Step 1 from the canonical JSON texts of data and metadata (`{}` when there is none). */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * Merkle trees over a range of the global log, as RFC 6962 (Certificate Transparency) builds
@@ -15,7 +15,7 @@ export function leafHash(position: number, eventHashHex: string): Buffer {
   data[0] = 0x00;
   data.writeBigUInt64BE(BigInt(position), 1);
   data.write(eventHashHex, 9, 'hex');
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 function nodeHash(left: Buffer, right: Buffer): Buffer {

@@ -72,7 +72,8 @@ const EVENT_COLUMNS = [
   'recorded_at',
 ] as const;
 
-type ChainedRow = Omit<EventRow, 'previous_hash' | 'hash'> & {
+type ChainedRow = Omit<EventRow, 'previous_hash' | 'hash' | 'recorded_at'> & {
+  recorded_at: string;
   previous_hash: string;
   hash: string;
 };
@@ -308,13 +309,23 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
 
     async readChained({ after, maxCount }): Promise<ChainedEvent[]> {
       const count = Math.min(maxCount ?? DEFAULT_READ_BATCH, MAX_READ_BATCH);
+      // The recorded time comes as the text the hash was made over (no Date round trip: this
+      // read is what verification and export spend most of their time on).
       const { rows } = await sql<ChainedRow>`
-        SELECT position, stream_id, revision, event_id, type, data, metadata, recorded_at,
+        SELECT position, stream_id, revision, event_id, type, data, metadata,
+               to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at,
                encode(previous_hash, 'hex') AS previous_hash, encode(hash, 'hex') AS hash
           FROM events WHERE position > ${after} AND position <= ${after + count}
          ORDER BY position`.execute(db);
       return rows.map((row) => ({
-        ...toRecordedEvent(row),
+        streamId: row.stream_id,
+        revision: row.revision,
+        position: row.position,
+        id: row.event_id,
+        type: row.type,
+        data: row.data as ChainedEvent['data'],
+        metadata: row.metadata as ChainedEvent['metadata'],
+        recordedAt: row.recorded_at,
         previousHash: row.previous_hash,
         hash: row.hash,
       }));
