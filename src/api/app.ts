@@ -4,7 +4,7 @@ import { MasterData } from '../ingestion/master-data.js';
 import { TripIngestion } from '../ingestion/trip-ingestion.js';
 import { WeighingIngestion } from '../ingestion/weighing-ingestion.js';
 import type { EventStore } from '../store/port.js';
-import { ComplianceIndicators } from '../compliance/compliance-report.js';
+import { ComplianceIndicators, sqlComplianceSource } from '../compliance/compliance-report.js';
 import type { Sealer } from '../audit/sealer.js';
 import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerComplianceRoutes } from './compliance/compliance-routes.js';
@@ -48,7 +48,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerTripRoutes(app, { ingestion: new TripIngestion(deps.store), store: deps.store, clock });
   registerTonnageRoutes(app, deps.db);
   registerComplianceRoutes(app, {
-    indicators: new ComplianceIndicators(deps.db, masterData, deps.timeZone),
+    indicators: new ComplianceIndicators(sqlComplianceSource(deps.db, masterData), deps.timeZone),
     clock,
   });
   registerFindingsRoutes(app, { db: deps.db, masterData, timeZone: deps.timeZone, clock });

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { exportEvents, storeEvents } from '../audit/event-sources.js';
 import { exportLines, verifyStore } from '../audit/log-audit.js';
+import {
+  publishedReportSchema,
+  reproduceReport,
+  type Reproduction,
+} from '../audit/reproduce/reproduce.js';
 import { loadOrCreateSealingKey } from '../audit/seal-key-file.js';
 import { Sealer, sealingKeys } from '../audit/sealer.js';
 import type { VerificationReport } from '../audit/verifier.js';
@@ -28,6 +34,9 @@ Commands
     --from <position>     first position (default 1)
     --to <position>       last position (default: the head when the export starts)
   seal                    seal everything appended since the last seal, now
+  reproduce <report.json> recompute a published compliance report (GET /v1/plans/:id/report, saved as
+                          JSON) from the events alone and say whether every figure matches
+    --file <export>       from an export, verified first with --public-key (no database needed)
   keys                    list the sealing keys on record
   rotate-key --new <file> record a new sealing key, endorsed by the current one (LEDGER_SEAL_KEY_FILE);
                           the new key file is created if missing; then point LEDGER_SEAL_KEY_FILE at it
@@ -97,6 +106,32 @@ function heldSeals(values: readonly string[]): { position: number; root: string 
   });
 }
 
+function printReproduction(r: Reproduction, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify({ ...r, recomputed: undefined }, null, 2));
+    return;
+  }
+  console.log(
+    `report recomputed from the events up to position ${r.upToPosition}, rules ${r.rules}`,
+  );
+  console.log(
+    `  inputs digest  published ${r.inputsDigest.published}\n                 recomputed ${r.inputsDigest.recomputed}`,
+  );
+  console.log(
+    `  figures digest published ${r.figuresDigest.published}\n                 recomputed ${r.figuresDigest.recomputed}`,
+  );
+  if (r.matches) {
+    console.log('REPRODUCED: every figure, target status and digest matches.');
+    return;
+  }
+  console.log(`NOT REPRODUCED: ${r.differences.length} difference(s)`);
+  for (const d of r.differences.slice(0, 20)) {
+    console.log(
+      `  ${d.path}: published ${JSON.stringify(d.published)}, recomputed ${JSON.stringify(d.recomputed)}`,
+    );
+  }
+}
+
 async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
   const ledger = await openLedger(parseConfig(process.env));
   try {
@@ -108,9 +143,10 @@ async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     strict: true,
+    allowPositionals: command === 'reproduce',
     options: {
       file: { type: 'string' },
       'public-key': { type: 'string', multiple: true, default: [] },
@@ -183,6 +219,33 @@ async function main(argv: string[]): Promise<number> {
           );
         return 0;
       });
+    }
+    case 'reproduce': {
+      const [reportFile] = positionals;
+      if (reportFile === undefined) throw new UsageError('reproduce needs the report file');
+      const published = publishedReportSchema.parse(JSON.parse(await readFile(reportFile, 'utf8')));
+      const timeZone = parseConfig(process.env).LEDGER_TIMEZONE;
+      const exportFile = values.file;
+      let reproduction: Reproduction;
+      if (exportFile !== undefined) {
+        const lines = () =>
+          createInterface({ input: createReadStream(exportFile), crlfDelay: Infinity });
+        const verified = await verifyExportLines(lines(), {
+          trustedKeys: await trustedKeys(values['public-key']),
+        });
+        if (!verified.ok) {
+          printReport(verified, values.json);
+          console.log('The export does not verify: nothing was reproduced from it.');
+          return 1;
+        }
+        reproduction = await reproduceReport(published, exportEvents(lines()), timeZone);
+      } else {
+        reproduction = await withLedger((ledger) =>
+          reproduceReport(published, storeEvents(ledger.store), timeZone),
+        );
+      }
+      printReproduction(reproduction, values.json);
+      return reproduction.matches ? 0 : 1;
     }
     case 'keys': {
       return withLedger(async (ledger) => {

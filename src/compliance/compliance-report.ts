@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
 import { LedgerError, InvalidInputError } from '../domain/errors/catalogue.js';
-import type { FactSum } from '../domain/compliance/facts.js';
+import { factKey, type FactSum } from '../domain/compliance/facts.js';
 import {
   computeIndicators,
   type IndicatorFigures,
+  type IntakeDay,
   type SiteFacts,
 } from '../domain/compliance/indicators.js';
 import { plans } from '../domain/compliance/plan-catalogue.js';
@@ -17,8 +18,12 @@ import {
   factSums,
   periodSums,
   type FactFilter,
+  type FactSums,
+  type PeriodSums,
   type TicketChange,
 } from '../projections/compliance-facts/query.js';
+import { canonicalJson } from '../integrity/canonical-json.js';
+import { sha256Hex } from '../integrity/event-hash.js';
 import { positionAt, recordedAtOf } from '../projections/compliance-facts/moments.js';
 import { addDays, daysBetweenInclusive, maxDate, minDate } from './calendar.js';
 import { indicatorSeries, type SeriesInterval, type SeriesPoint } from './indicator-series.js';
@@ -68,6 +73,8 @@ export interface ComputedIndicators {
     readonly figures: IndicatorFigures;
   };
   readonly periodOver: boolean;
+  /** How to reproduce the figures from the log (`npm run audit -- reproduce`). */
+  readonly provenance: Provenance;
   /** For an as-of request: the tickets whose figures changed after it, and by how many kg. */
   readonly changedSince?: readonly TicketChange[];
 }
@@ -94,10 +101,61 @@ function findRules(ref: RuleRef): RuleSet {
 }
 
 /** Computes every indicator over the facts, for a period, now or as of a moment. */
+/**
+ * Where the indicators' inputs come from: the compliance-facts read model (`sqlComplianceSource`),
+ * or a plain fold of the log (audit/reproduce), which is how an auditor recomputes a published
+ * figure without the ledger's database.
+ */
+export interface ComplianceSource {
+  periodSums(filter: FactFilter, asOf?: number): Promise<PeriodSums>;
+  factSums(filter: FactFilter, asOf?: number): Promise<FactSums>;
+  changesSince(filter: FactFilter, asOf: number): Promise<TicketChange[]>;
+  positionAt(recordedAt: Date): Promise<number>;
+  recordedAtOf(position: number): Promise<Date | undefined>;
+  sites(siteIds: Iterable<string>): Promise<Map<string, SiteFacts>>;
+}
+
+export function sqlComplianceSource(db: Kysely<unknown>, masterData: MasterData): ComplianceSource {
+  return {
+    periodSums: (filter, asOf) => periodSums(db, filter, asOf),
+    factSums: (filter, asOf) => factSums(db, filter, asOf),
+    changesSince: (filter, asOf) => changesSince(db, filter, asOf),
+    positionAt: (recordedAt) => positionAt(db, recordedAt),
+    recordedAtOf: (position) => recordedAtOf(db, position),
+    sites: (ids) => masterData.sites(ids),
+  };
+}
+
+/**
+ * What a figure was computed from, so that it can be reproduced: the rule set, the positions of
+ * the log, and a SHA-256 over the canonical JSON of every input sum (period and run rate).
+ */
+export interface Provenance {
+  readonly rules: string;
+  readonly positions: { readonly after: 0; readonly upTo: number };
+  readonly inputsDigest: string;
+  readonly figuresDigest: string;
+}
+
+function digestOf(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}
+
+/** Sums in one order whatever the source returned them in: digests must not depend on it. */
+function sortedInputs(sums: readonly FactSum[], intakeDays: readonly IntakeDay[]) {
+  return {
+    sums: [...sums].sort((a, b) => compareText(factKey(a), factKey(b))),
+    intakeDays: [...intakeDays].sort((a, b) =>
+      compareText(`${a.day}|${a.siteId}`, `${b.day}|${b.siteId}`),
+    ),
+  };
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export class ComplianceIndicators {
   constructor(
-    private readonly db: Kysely<unknown>,
-    private readonly masterData: MasterData,
+    private readonly source: ComplianceSource,
     private readonly timeZone: string,
   ) {}
 
@@ -113,8 +171,8 @@ export class ComplianceIndicators {
       request.asOf?.position ??
       (request.asOf?.recordedAt === undefined
         ? undefined
-        : await positionAt(this.db, request.asOf.recordedAt));
-    const { sums, intakeDays, checkpoint } = await periodSums(this.db, filter, asOf);
+        : await this.source.positionAt(request.asOf.recordedAt));
+    const { sums, intakeDays, checkpoint } = await this.source.periodSums(filter, asOf);
     if (asOf !== undefined && asOf > checkpoint) {
       throw new LedgerError(
         'LEDGER_ERR_NOT_CAUGHT_UP',
@@ -123,7 +181,7 @@ export class ComplianceIndicators {
       );
     }
     const position = asOf ?? checkpoint;
-    const recordedAt = await recordedAtOf(this.db, position);
+    const recordedAt = await this.source.recordedAtOf(position);
     // "Today" is the business day of the moment asked about: the report knows nothing later.
     const today =
       asOf === undefined
@@ -136,8 +194,10 @@ export class ComplianceIndicators {
     const run =
       runDays === 0
         ? { sums: [], intakeDays: [] }
-        : await periodSums(this.db, { ...filter, from: runFrom, to: lastDay }, asOf);
+        : await this.source.periodSums({ ...filter, from: runFrom, to: lastDay }, asOf);
     const sites = await this.#sites([...sums, ...run.sums]);
+    const figures = computeIndicators(sums, sites, rules, days, intakeDays);
+    const runFigures = computeIndicators(run.sums, sites, rules, runDays, run.intakeDays);
 
     return {
       rules: { ...rules, label: ruleLabel(rules) },
@@ -150,16 +210,21 @@ export class ComplianceIndicators {
         businessDay: today,
       },
       positions: { after: 0, upTo: position },
-      figures: computeIndicators(sums, sites, rules, days, intakeDays),
-      runRate: {
-        from: runFrom,
-        to: lastDay,
-        figures: computeIndicators(run.sums, sites, rules, runDays, run.intakeDays),
+      figures,
+      runRate: { from: runFrom, to: lastDay, figures: runFigures },
+      provenance: {
+        rules: ruleLabel(rules),
+        positions: { after: 0, upTo: position },
+        inputsDigest: digestOf({
+          period: sortedInputs(sums, intakeDays),
+          runRate: sortedInputs(run.sums, run.intakeDays),
+        }),
+        figuresDigest: digestOf({ figures, runRate: runFigures }),
       },
       periodOver: today > request.to,
       ...(asOf === undefined || request.withChanges === false
         ? {}
-        : { changedSince: await changesSince(this.db, filter, asOf) }),
+        : { changedSince: await this.source.changesSince(filter, asOf) }),
     };
   }
 
@@ -218,9 +283,9 @@ export class ComplianceIndicators {
       request.asOf?.position ??
       (request.asOf?.recordedAt === undefined
         ? undefined
-        : await positionAt(this.db, request.asOf.recordedAt));
+        : await this.source.positionAt(request.asOf.recordedAt));
     const filter = { from: request.from, to: request.to, districtId: request.districtId };
-    const { sums, checkpoint } = await factSums(this.db, filter, asOf);
+    const { sums, checkpoint } = await this.source.factSums(filter, asOf);
     if (asOf !== undefined && asOf > checkpoint) {
       throw new LedgerError(
         'LEDGER_ERR_NOT_CAUGHT_UP',
@@ -248,6 +313,6 @@ export class ComplianceIndicators {
       ids.add(s.siteId);
       if (s.destSiteId !== '') ids.add(s.destSiteId);
     }
-    return this.masterData.sites(ids);
+    return this.source.sites(ids);
   }
 }

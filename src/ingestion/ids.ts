@@ -1,3 +1,4 @@
+import { canonicalJson } from '../integrity/canonical-json.js';
 import { createHash } from 'node:crypto';
 
 /** Namespace for ids the ledger derives (findings, gate events, master data). */
@@ -26,25 +27,8 @@ function uuidV5(name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** JSON with sorted keys and no whitespace: one text per value, whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i += 1) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
-    return `${out}]`;
-  }
-  const record = value as Record<string, unknown>;
-  // Keys compared by UTF-16 code units, as a plain sort() does.
-  const keys = Object.keys(record).sort();
-  let out = '{';
-  for (const key of keys) {
-    const item = record[key];
-    if (item === undefined) continue;
-    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
-  }
-  return `${out}}`;
-}
+/** RFC 8785 canonical JSON, the same the event hashes use (one implementation). */
+export { canonicalJson };
 
 /** Digest of what a client sent for an event id: a retry must send the same. */
 export function requestDigest(type: string, data: unknown): string {

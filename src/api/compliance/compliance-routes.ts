@@ -7,23 +7,15 @@ import { calendarDateSchema } from '../../domain/shared/time.js';
 import type { ComplianceIndicators, Moment } from '../../compliance/compliance-report.js';
 import { findPlan } from '../../compliance/compliance-report.js';
 import { indicatorIdSchema } from '../../domain/compliance/plans.js';
+import { ruleLabelSchema } from '../../domain/compliance/rules.js';
 import { reportCsv, seriesCsv } from './report-csv.js';
-
-/** `domain-default@2`: a rule set by name and version. */
-const ruleRefSchema = z
-  .string()
-  .regex(/^[a-z0-9-]+@[1-9][0-9]*$/, 'must be <rule set>@<version>, e.g. domain-default@1')
-  .transform((s) => {
-    const [id = '', version = '1'] = s.split('@');
-    return { id, version: Number(version) };
-  });
 
 const momentQuery = {
   /** As the ledger knew it at this global position. */
   asOfPosition: z.coerce.number().int().min(0).optional(),
   /** As the ledger knew it at this recorded time (an ISO 8601 timestamp with its offset). */
   asOf: z.iso.datetime({ offset: true }).optional(),
-  rules: ruleRefSchema.optional(),
+  rules: ruleLabelSchema.optional(),
   districtId: z.string().min(1).optional(),
   /** As of a moment: list the tickets changed since (true by default; costs time with many). */
   changes: z.enum(['true', 'false']).default('true'),

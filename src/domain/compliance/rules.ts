@@ -54,3 +54,12 @@ export function ruleSetOf(ref: RuleRef): RuleSet | undefined {
 }
 
 export const ruleLabel = (ref: RuleRef): string => `${ref.id}@${ref.version}`;
+
+/** `domain-default@2`, the label every figure carries, read back into a reference. */
+export const ruleLabelSchema = z
+  .string()
+  .regex(/^[a-z0-9-]+@[1-9][0-9]*$/, 'must be <rule set>@<version>, e.g. domain-default@1')
+  .transform((s): RuleRef => {
+    const [id = '', version = '1'] = s.split('@');
+    return { id, version: Number(version) };
+  });
