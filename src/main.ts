@@ -1,9 +1,7 @@
 import { buildApp } from './api/app.js';
 import { loadOrCreateSealingKey } from './audit/seal-key-file.js';
 import { Sealer } from './audit/sealer.js';
-import { dailyTonnage } from './projections/daily-tonnage/projection.js';
-import { findings } from './projections/findings/projection.js';
-import { complianceFacts } from './projections/compliance-facts/projection.js';
+import { ledgerProjections } from './projections/ledger-projections.js';
 import { ProjectionRunner } from './projections/runner/runner.js';
 import { ConfigurationError, parseConfig } from './runtime/config.js';
 import { openLedger } from './runtime/open-ledger.js';
@@ -38,7 +36,7 @@ async function main(): Promise<void> {
   });
 
   const projections = new AbortController();
-  const runners = [dailyTonnage, findings, complianceFacts].map(
+  const runners = ledgerProjections.map(
     (projection) =>
       new ProjectionRunner<string>({
         store: ledger.store,

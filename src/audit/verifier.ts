@@ -95,7 +95,8 @@ export class LogVerifier {
   #events = 0;
   #first: number | null = null;
   #expectedPosition: number;
-  #lastRecordedAt = '';
+  #previousEvent: ChainedEvent | undefined;
+  #recordedBeforePrevious: string | undefined;
   /** Leaves of the positions after the last verified seal, in order. */
   #leaves: { position: number; leaf: Buffer }[] = [];
   #sealedUpTo: number;
@@ -165,17 +166,7 @@ export class LogVerifier {
     }
     this.#expectedPosition = Math.max(this.#expectedPosition, position + 1);
 
-    if (event.recordedAt < this.#lastRecordedAt) {
-      this.#break({
-        kind: 'recorded_time',
-        ...at,
-        message: 'recorded time goes backwards along the log',
-        expected: `≥ ${this.#lastRecordedAt}`,
-        found: event.recordedAt,
-      });
-    } else {
-      this.#lastRecordedAt = event.recordedAt;
-    }
+    this.#checkRecordedTime(event);
 
     const tip = this.#tips.get(streamId);
     if (tip === undefined) {
@@ -245,6 +236,32 @@ export class LogVerifier {
 
     if (streamId === KEYS_STREAM && event.type === SEALING_KEY_ADDED) this.#key(event);
     if (streamId === SEALS_STREAM && event.type === LOG_SEALED) this.#seal(event);
+  }
+
+  /**
+   * Recorded time never goes backwards along the log. When it does at event n, the odd one out
+   * is event n−1 if n still follows n−2 (n−1 was recorded too late for its place: moved there),
+   * else event n itself (too early for its place).
+   */
+  #checkRecordedTime(event: ChainedEvent): void {
+    const previous = this.#previousEvent;
+    const beforePrevious = this.#recordedBeforePrevious;
+    this.#recordedBeforePrevious = previous?.recordedAt;
+    this.#previousEvent = event;
+    if (previous === undefined || event.recordedAt >= previous.recordedAt) return;
+    const previousIsOdd = beforePrevious === undefined || event.recordedAt >= beforePrevious;
+    const odd = previousIsOdd ? previous : event;
+    this.#break({
+      kind: 'recorded_time',
+      position: odd.position,
+      streamId: odd.streamId,
+      revision: odd.revision,
+      message: previousIsOdd
+        ? `recorded later than the event after it (position ${event.position}): out of place in the log`
+        : `recorded earlier than the event before it (position ${previous.position}): out of place in the log`,
+      expected: previousIsOdd ? `≤ ${event.recordedAt}` : `≥ ${previous.recordedAt}`,
+      found: odd.recordedAt,
+    });
   }
 
   #key(event: ChainedEvent): void {

@@ -3,7 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
 import { exportEvents, storeEvents } from '../audit/event-sources.js';
+import { diffProjection, dropScratch, replayProjection } from '../audit/replay.js';
+import { ledgerProjections } from '../projections/ledger-projections.js';
+import { readCheckpoint, type CheckpointDatabase } from '../projections/runner/checkpoints.js';
 import { exportLines, verifyStore } from '../audit/log-audit.js';
 import {
   publishedReportSchema,
@@ -37,6 +41,13 @@ Commands
   reproduce <report.json> recompute a published compliance report (GET /v1/plans/:id/report, saved as
                           JSON) from the events alone and say whether every figure matches
     --file <export>       from an export, verified first with --public-key (no database needed)
+  replay --projection <name>
+                          rebuild a read model from the log into a scratch schema and compare it,
+                          table by table, with the live one (at the live one's checkpoint)
+    --up-to-position <p>  or --up-to-time <ISO time>: replay only that far (no comparison; the
+                          scratch schema is kept for you to query)
+    --file <export>       replay from an export, verified first with --public-key
+    --keep                keep the scratch schema afterwards
   keys                    list the sealing keys on record
   rotate-key --new <file> record a new sealing key, endorsed by the current one (LEDGER_SEAL_KEY_FILE);
                           the new key file is created if missing; then point LEDGER_SEAL_KEY_FILE at it
@@ -132,6 +143,14 @@ function printReproduction(r: Reproduction, json: boolean): void {
   }
 }
 
+/**
+ * A file's lines, read only once someone iterates them: a line reader starts reading as soon
+ * as it is made, and lines it reads while nobody listens are lost.
+ */
+async function* readLines(file: string): AsyncGenerator<string> {
+  yield* createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+}
+
 async function withLedger<T>(run: (ledger: Ledger) => Promise<T>): Promise<T> {
   const ledger = await openLedger(parseConfig(process.env));
   try {
@@ -156,6 +175,10 @@ async function main(argv: string[]): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       new: { type: 'string' },
+      projection: { type: 'string' },
+      'up-to-position': { type: 'string' },
+      'up-to-time': { type: 'string' },
+      keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -171,11 +194,7 @@ async function main(argv: string[]): Promise<number> {
       };
       let report: VerificationReport;
       if (values.file !== undefined) {
-        const lines = createInterface({
-          input: createReadStream(values.file),
-          crlfDelay: Infinity,
-        });
-        report = await verifyExportLines(lines, options);
+        report = await verifyExportLines(readLines(values.file), options);
       } else {
         report = await withLedger((ledger) =>
           verifyStore(ledger.store, options, progressBar('verify')),
@@ -228,11 +247,9 @@ async function main(argv: string[]): Promise<number> {
       const exportFile = values.file;
       let reproduction: Reproduction;
       if (exportFile !== undefined) {
-        const lines = () =>
-          createInterface({ input: createReadStream(exportFile), crlfDelay: Infinity });
-        const verified = await verifyExportLines(lines(), {
-          trustedKeys: await trustedKeys(values['public-key']),
-        });
+        const lines = () => readLines(exportFile);
+        const keys = await trustedKeys(values['public-key']);
+        const verified = await verifyExportLines(lines(), { trustedKeys: keys });
         if (!verified.ok) {
           printReport(verified, values.json);
           console.log('The export does not verify: nothing was reproduced from it.');
@@ -246,6 +263,87 @@ async function main(argv: string[]): Promise<number> {
       }
       printReproduction(reproduction, values.json);
       return reproduction.matches ? 0 : 1;
+    }
+    case 'replay': {
+      const projection = ledgerProjections.find((p) => p.name === values.projection);
+      if (projection === undefined) {
+        throw new UsageError(
+          `--projection must be one of ${ledgerProjections.map((p) => p.name).join(', ')}`,
+        );
+      }
+      const explicit = values['up-to-position'] !== undefined || values['up-to-time'] !== undefined;
+      if (values['up-to-time'] !== undefined && Number.isNaN(Date.parse(values['up-to-time']))) {
+        throw new UsageError(`--up-to-time must be an ISO 8601 time, got ${values['up-to-time']}`);
+      }
+      const exportFile = values.file;
+      if (exportFile !== undefined) {
+        const keys = await trustedKeys(values['public-key']);
+        const verified = await verifyExportLines(readLines(exportFile), { trustedKeys: keys });
+        if (!verified.ok) {
+          printReport(verified, values.json);
+          console.log('The export does not verify: nothing was replayed from it.');
+          return 1;
+        }
+      }
+      return withLedger(async (ledger) => {
+        const live =
+          (await readCheckpoint(ledger.db as Kysely<CheckpointDatabase>, projection.name)) ?? 0;
+        const upTo = explicit
+          ? {
+              ...(values['up-to-position'] === undefined
+                ? {}
+                : { position: positiveInteger(values['up-to-position'], '--up-to-position') }),
+              ...(values['up-to-time'] === undefined ? {} : { recordedAt: values['up-to-time'] }),
+            }
+          : { position: live };
+        const schema = `replay_${projection.name.replace(/[^a-z0-9]/g, '_')}_${Date.now()}`;
+        const result = await replayProjection({
+          db: ledger.db,
+          projection,
+          schema,
+          events:
+            exportFile === undefined
+              ? storeEvents(ledger.store)
+              : exportEvents(readLines(exportFile)),
+          upTo,
+          onProgress: (p) => process.stderr.write(`\rreplayed up to position ${p}   `),
+        });
+        process.stderr.write('\n');
+        console.log(
+          `${projection.name}: ${result.applied} events replayed, up to position ${result.upToPosition}, into schema ${schema}`,
+        );
+        let same = true;
+        if (result.upToPosition === live) {
+          for (const d of await diffProjection(ledger.db, projection, result.tables)) {
+            if (!d.compared) {
+              console.log(
+                `  ${d.table}: ${d.replayedRows} rows (depends on batch boundaries: not compared)`,
+              );
+              continue;
+            }
+            const equal = d.onlyLive === 0 && d.onlyReplayed === 0;
+            same &&= equal;
+            console.log(
+              `  ${d.table}: ${equal ? 'same' : 'DIFFERENT'} (${d.liveRows} live rows, ${d.replayedRows} replayed; ${d.onlyLive} only live, ${d.onlyReplayed} only replayed)`,
+            );
+            if (!equal)
+              console.log(
+                `    live: ${JSON.stringify(d.samples.live)}\n    replayed: ${JSON.stringify(d.samples.replayed)}`,
+              );
+          }
+          console.log(
+            same
+              ? 'REPLAYED: the live read model equals its rebuild from the log.'
+              : 'The live read model differs from its rebuild from the log.',
+          );
+        } else {
+          console.log(`  the live read model is at position ${live}: not compared`);
+        }
+        if (values.keep || explicit)
+          console.log(`  kept: schema ${schema} (drop it with DROP SCHEMA ${schema} CASCADE)`);
+        else await dropScratch(ledger.db, schema);
+        return same ? 0 : 1;
+      });
     }
     case 'keys': {
       return withLedger(async (ledger) => {

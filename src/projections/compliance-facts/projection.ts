@@ -57,6 +57,7 @@ export function complianceFactsProjection(
   const snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
   return {
     name: 'compliance-facts-v1',
+    batchDependent: ['facts_v1_snapshots', 'facts_v1_snapshot_intake'],
     handles: TONNAGE_EVENT_TYPES,
     tables: [
       'facts_v1_history',

@@ -28,6 +28,11 @@ export interface Projection<T extends string = string> {
   readonly handles: readonly string[];
   /** Logical names of the tables the projection owns. */
   readonly tables: readonly T[];
+  /**
+   * Tables whose rows depend on where batches happened to end (snapshots taken "at the batch's
+   * last position"): a replay rebuilds them but does not compare them with the live ones.
+   */
+  readonly batchDependent?: readonly T[];
   /** Creates the tables (if they do not exist) under the given physical names. */
   createTables(db: Kysely<unknown>, tables: TableNames<T>): Promise<void>;
   /**

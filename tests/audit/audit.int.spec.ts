@@ -1,0 +1,4 @@
+import { pgliteHarness } from '../support/databases.js';
+import { describeAuditSuite } from './audit-suite.js';
+
+describeAuditSuite(pgliteHarness);
