@@ -112,7 +112,8 @@ export interface ComplianceSource {
   changesSince(filter: FactFilter, asOf: number): Promise<TicketChange[]>;
   positionAt(recordedAt: Date): Promise<number>;
   recordedAtOf(position: number): Promise<Date | undefined>;
-  sites(siteIds: Iterable<string>): Promise<Map<string, SiteFacts>>;
+  /** Sites as registered at or before the position (a figure's master data is as of its moment). */
+  sites(siteIds: Iterable<string>, position: number): Promise<Map<string, SiteFacts>>;
 }
 
 export function sqlComplianceSource(db: Kysely<unknown>, masterData: MasterData): ComplianceSource {
@@ -122,7 +123,7 @@ export function sqlComplianceSource(db: Kysely<unknown>, masterData: MasterData)
     changesSince: (filter, asOf) => changesSince(db, filter, asOf),
     positionAt: (recordedAt) => positionAt(db, recordedAt),
     recordedAtOf: (position) => recordedAtOf(db, position),
-    sites: (ids) => masterData.sites(ids),
+    sites: (ids, position) => masterData.sitesAsOf(ids, position),
   };
 }
 
@@ -195,7 +196,7 @@ export class ComplianceIndicators {
       runDays === 0
         ? { sums: [], intakeDays: [] }
         : await this.source.periodSums({ ...filter, from: runFrom, to: lastDay }, asOf);
-    const sites = await this.#sites([...sums, ...run.sums]);
+    const sites = await this.#sites([...sums, ...run.sums], position);
     const figures = computeIndicators(sums, sites, rules, days, intakeDays);
     const runFigures = computeIndicators(run.sums, sites, rules, runDays, run.intakeDays);
 
@@ -218,6 +219,7 @@ export class ComplianceIndicators {
         inputsDigest: digestOf({
           period: sortedInputs(sums, intakeDays),
           runRate: sortedInputs(run.sums, run.intakeDays),
+          sites: [...sites].sort(([a], [b]) => compareText(a, b)),
         }),
         figuresDigest: digestOf({ figures, runRate: runFigures }),
       },
@@ -299,20 +301,26 @@ export class ComplianceIndicators {
       rules: ruleLabel(rules),
       districtId: request.districtId ?? null,
       positions: { after: 0, upTo: asOf ?? checkpoint },
-      points: indicatorSeries(request.indicator, sums, await this.#sites(sums), rules, {
-        from: request.from,
-        to: request.to,
-        interval: request.interval,
-      }),
+      points: indicatorSeries(
+        request.indicator,
+        sums,
+        await this.#sites(sums, asOf ?? checkpoint),
+        rules,
+        {
+          from: request.from,
+          to: request.to,
+          interval: request.interval,
+        },
+      ),
     };
   }
 
-  async #sites(sums: readonly FactSum[]): Promise<Map<string, SiteFacts>> {
+  async #sites(sums: readonly FactSum[], position: number): Promise<Map<string, SiteFacts>> {
     const ids = new Set<string>();
     for (const s of sums) {
       ids.add(s.siteId);
       if (s.destSiteId !== '') ids.add(s.destSiteId);
     }
-    return this.source.sites(ids);
+    return this.source.sites(ids, position);
   }
 }

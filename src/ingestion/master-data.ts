@@ -70,6 +70,23 @@ export class MasterData {
     return this.#many([...siteIds], siteStreamId, siteSchema);
   }
 
+  /**
+   * Sites as the log held them at a global position (the last registration at or before it),
+   * not cached: what a figure computed as of that position must use, so that it can be
+   * reproduced from the log up to that position.
+   */
+  async sitesAsOf(siteIds: Iterable<string>, position: number): Promise<Map<string, Site>> {
+    const ids = [...new Set(siteIds)];
+    const streams = await this.#store.readStreams(ids.map(siteStreamId));
+    const found = new Map<string, Site>();
+    for (const id of ids) {
+      const events = streams.get(siteStreamId(id)) ?? [];
+      const last = events.filter((e) => e.position <= position).at(-1);
+      if (last !== undefined) found.set(id, siteSchema.parse(last.data));
+    }
+    return found;
+  }
+
   async vehicles(plates: Iterable<string>): Promise<Map<string, Vehicle>> {
     return this.#many([...plates], vehicleStreamId, vehicleSchema);
   }

@@ -83,7 +83,8 @@ export class FoldedLog {
         Promise.resolve(
           p === position && this.#recordedAt !== undefined ? new Date(this.#recordedAt) : undefined,
         ),
-      sites: (ids) => {
+      sites: (ids, p) => {
+        only(p);
         const found = new Map<string, SiteFacts>();
         for (const id of ids) {
           const site = this.#sites.get(id);

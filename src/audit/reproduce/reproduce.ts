@@ -53,6 +53,12 @@ export async function reproduceReport(
   const fold = new FoldedLog();
   for await (const event of events) {
     if (event.position > upTo) break;
+    // A fold of part of the log would silently lack what came before: refuse it.
+    if (event.position !== fold.position + 1) {
+      throw new Error(
+        `the events must be the whole log from position 1: position ${event.position} follows ${fold.position}`,
+      );
+    }
     fold.push(event);
   }
   if (fold.position !== upTo) {
