@@ -90,6 +90,13 @@ export class Sealer {
 
   /** Seals everything since the last seal; undefined when there is nothing new to seal. */
   async seal(onProgress?: (done: number, total: number) => void): Promise<SealResult | undefined> {
+    const current = (await sealingKeys(this.store)).at(-1)?.keyId;
+    if (current !== this.key.keyId) {
+      throw new Error(
+        `the sealing key ${this.key.keyId} is not the current one (${current ?? 'none on record'}): ` +
+          'seals signed with it would not verify',
+      );
+    }
     const last = await lastSeal(this.store);
     const head = await this.store.headPosition();
     const from = last === undefined ? 1 : last.seal.toPosition + 1;

@@ -102,6 +102,9 @@ export class LogVerifier {
   #sealedUpTo: number;
   #lastRoot: string | null = null;
   #sealsVerified = 0;
+  /** Every position up to this one is covered by seals that all verified. */
+  #verifiedUpTo: number;
+  #currentKeyId: string | undefined;
   readonly #trusted = new Map<string, { publicKey: string; trustedBecause: string }>();
   readonly #startPosition: number;
   readonly #heldSeals: Map<number, string>;
@@ -111,6 +114,7 @@ export class LogVerifier {
     this.#startPosition = options.startPosition ?? 1;
     this.#expectedPosition = this.#startPosition;
     this.#sealedUpTo = this.#startPosition - 1;
+    this.#verifiedUpTo = this.#startPosition - 1;
     for (const publicKey of options.trustedKeys ?? []) {
       this.#trusted.set(publicKeyId(publicKey), {
         publicKey,
@@ -286,9 +290,13 @@ export class LogVerifier {
       });
       return;
     }
-    if (this.#trusted.has(key.keyId)) return;
+    if (this.#trusted.has(key.keyId)) {
+      this.#currentKeyId = key.keyId;
+      return;
+    }
     if (key.previousKeyId === null) {
       if (this.#trusted.size === 0 && (this.options.trustedKeys ?? []).length === 0) {
+        this.#currentKeyId = key.keyId;
         this.#trusted.set(key.keyId, {
           publicKey: key.publicKey,
           trustedBecause: 'first key in the log (trusted on first use)',
@@ -322,6 +330,7 @@ export class LogVerifier {
       publicKey: key.publicKey,
       trustedBecause: `endorsed by ${key.previousKeyId}`,
     });
+    this.#currentKeyId = key.keyId;
   }
 
   #seal(event: ChainedEvent): void {
@@ -355,8 +364,10 @@ export class LogVerifier {
       this.#restartAfter(seal.toPosition, seal.root);
       return;
     }
+    let verified = true;
     const key = this.#trusted.get(seal.keyId);
     if (key === undefined || !verifyText(key.publicKey, sealSigningText(seal), seal.signature)) {
+      verified = false;
       this.#break({
         kind: 'seal',
         ...at,
@@ -365,8 +376,17 @@ export class LogVerifier {
             ? `the seal is signed with key ${seal.keyId}, which is not trusted`
             : "the seal's signature does not verify",
       });
+    } else if (seal.keyId !== this.#currentKeyId) {
+      // A replaced key signs nothing after its replacement: whoever still holds it cannot seal.
+      verified = false;
+      this.#break({
+        kind: 'seal',
+        ...at,
+        message: `the seal is signed with key ${seal.keyId}, which key ${this.#currentKeyId ?? '?'} had replaced`,
+      });
     }
     if (seal.fromPosition !== this.#sealedUpTo + 1 || seal.previousRoot !== this.#lastRoot) {
+      verified = false;
       this.#break({
         kind: 'seal',
         ...at,
@@ -384,6 +404,7 @@ export class LogVerifier {
       root !== seal.root ||
       seal.count !== seal.toPosition - seal.fromPosition + 1
     ) {
+      verified = false;
       this.#break({
         kind: 'seal',
         ...at,
@@ -393,8 +414,11 @@ export class LogVerifier {
         expected: seal.root,
         found: root,
       });
-    } else {
+    }
+    if (verified) {
       this.#sealsVerified += 1;
+      // Covered by verified seals only if every seal before was verified too.
+      if (seal.fromPosition === this.#verifiedUpTo + 1) this.#verifiedUpTo = seal.toPosition;
     }
     this.#restartAfter(seal.toPosition, seal.root);
   }
@@ -434,7 +458,7 @@ export class LogVerifier {
       firstPosition: this.#first,
       lastPosition: this.#events === 0 ? null : last,
       sealsVerified: this.#sealsVerified,
-      sealedUpTo: this.#sealedUpTo,
+      sealedUpTo: this.#verifiedUpTo,
       keys: [...this.#trusted].map(([keyId, k]) => ({ keyId, trustedBecause: k.trustedBecause })),
       firstBreak: this.#breaks[0] ?? null,
       breaks: this.#breaks,

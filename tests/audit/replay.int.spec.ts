@@ -1,0 +1,4 @@
+import { pgliteHarness } from '../support/databases.js';
+import { describeReplaySuite } from './replay-suite.js';
+
+describeReplaySuite(pgliteHarness);
