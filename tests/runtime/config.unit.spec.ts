@@ -7,6 +7,8 @@ describe('configuration', () => {
       LEDGER_DB_SCHEMA: 'ledger',
       LEDGER_DATA_DIR: './data/ledger',
       LEDGER_TIMEZONE: 'Asia/Shanghai',
+      LEDGER_SEAL_KEY_FILE: './data/seal-key.pem',
+      LEDGER_SEAL_EVERY_SECONDS: 60,
       HOST: '127.0.0.1',
       PORT: 3000,
     });
@@ -20,9 +22,17 @@ describe('configuration', () => {
       LEDGER_DB_SCHEMA: 'ledger',
       LEDGER_DATA_DIR: './data/ledger',
       LEDGER_TIMEZONE: 'Asia/Shanghai',
+      LEDGER_SEAL_KEY_FILE: './data/seal-key.pem',
+      LEDGER_SEAL_EVERY_SECONDS: 60,
       HOST: '127.0.0.1',
       PORT: 8080,
     });
+  });
+
+  it('refuses a negative sealing interval, naming the variable', () => {
+    expect(() => parseConfig({ LEDGER_SEAL_EVERY_SECONDS: '-5' })).toThrow(
+      /LEDGER_SEAL_EVERY_SECONDS: /,
+    );
   });
 
   it('refuses an unknown time zone', () => {
