@@ -102,6 +102,8 @@ interface RawBatch {
   readonly streams: readonly {
     readonly i: number;
     readonly s: string;
+    /** The stream's events' content hashes, in order. */
+    readonly h?: readonly string[];
     readonly [k: string]: unknown;
   }[];
   readonly events: readonly {
@@ -110,28 +112,24 @@ interface RawBatch {
     readonly t: string;
     readonly d: unknown;
     readonly m?: unknown;
-    readonly h?: string;
     readonly [k: string]: unknown;
   }[];
 }
 
 /**
  * Runs `ledger_append` inside a transaction the caller controls (to hold it open or roll it
- * back). Events without a content hash get the one the adapters send (integrity/event-hash.ts).
+ * back). Streams without content hashes get the ones the adapters send (integrity/event-hash.ts).
  */
 export function rawAppendSql(batch: RawBatch) {
-  const streamOf = new Map(batch.streams.map((s) => [s.i, s.s]));
-  const events = batch.events.map((e) => ({
-    ...e,
+  const streams = batch.streams.map((stream) => ({
+    ...stream,
     h:
-      e.h ??
-      contentHashOfCanonical(
-        streamOf.get(e.i) ?? '',
-        e.id,
-        e.t,
-        canonicalJson(e.d),
-        canonicalJson(e.m ?? {}),
-      ),
+      stream.h ??
+      batch.events
+        .filter((e) => e.i === stream.i)
+        .map((e) =>
+          contentHashOfCanonical(stream.s, e.id, e.t, canonicalJson(e.d), canonicalJson(e.m ?? {})),
+        ),
   }));
-  return sql`SELECT * FROM ledger_append(${JSON.stringify({ ...batch, events })}::jsonb)`;
+  return sql`SELECT * FROM ledger_append(${JSON.stringify({ ...batch, streams })}::jsonb)`;
 }

@@ -111,8 +111,8 @@ function translateAppendError(error: unknown, appends: readonly StreamAppend[]):
 }
 
 /**
- * The argument of `ledger_append`: `{ streams: [{i, s, e, n, ids}], events: [{i, k, id, t, d, m, h}] }`
- * (h: the event's content hash, from which the database chains the event hash).
+ * The argument of `ledger_append`: `{ streams: [{i, s, e, n, ids, h}], events: [{i, k, id, t, d, m}] }`
+ * (h: the stream's events' content hashes, from which the database chains their event hashes).
  * Written as text around the data and metadata JSON the validation already produced (this runs
  * for every event ingested, and encoding each payload twice was a measurable part of it).
  */
@@ -126,6 +126,7 @@ function encodeBatch(
     e: encodeExpectation(a.expectedRevision),
     n: a.events.length,
     ids: a.events.map((event) => event.id),
+    h: (encoded[i] ?? []).map((e) => e.contentHash),
   }));
   const events: string[] = [];
   appends.forEach((a, i) => {
@@ -133,7 +134,7 @@ function encodeBatch(
       const json = encoded[i]?.[k];
       if (json === undefined) throw new Error(`event ${i}/${k} was not encoded`);
       events.push(
-        `{"i":${i},"k":${k},"id":${JSON.stringify(event.id)},"t":${JSON.stringify(event.type)},"d":${json.data},"m":${json.metadata},"h":"${json.contentHash}"}`,
+        `{"i":${i},"k":${k},"id":${JSON.stringify(event.id)},"t":${JSON.stringify(event.type)},"d":${json.data},"m":${json.metadata}}`,
       );
     });
   });

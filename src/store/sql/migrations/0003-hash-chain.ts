@@ -112,13 +112,11 @@ DECLARE
   s record;
   r record;
   ev record;
-  -- Hash chain: the last hash of each stream of the batch, and the next k expected in it.
+  -- Hash chain: a stream's first event follows 32 zero bytes.
   v_genesis bytea := decode(repeat('0', 64), 'hex');
-  v_chain bytea[] := '{}';
-  v_next_k int[] := '{}';
   v_ts text;
   v_hash bytea;
-  v_n int := 0;
+  v_k int;
   v_inserted bigint;
   v_prev bytea[] := '{}';
   v_hashes bytea[] := '{}';
@@ -128,11 +126,15 @@ BEGIN
     FROM events e ORDER BY e.position DESC LIMIT 1;
   v_head := coalesce(v_head, 0);
   v_last_recorded := coalesce(v_last_recorded, '-infinity');
+  -- Recorded time never goes backwards along the log, even if the server clock does. It is part
+  -- of every new event's hash, written as Date.toISOString writes it.
+  v_recorded := greatest(date_trunc('milliseconds', clock_timestamp()), v_last_recorded);
+  v_ts := to_char(v_recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
 
   FOR s IN
-    SELECT x.i, x.s, x.e, x.n, x.ids, cur.revision AS cur, cur.hash AS cur_hash,
+    SELECT x.i, x.s, x.e, x.n, x.ids, x.h, cur.revision AS cur, cur.hash AS cur_hash,
            EXISTS (SELECT 1 FROM events e WHERE e.stream_id = x.s AND e.event_id = ANY (x.ids)) AS seen
-      FROM jsonb_to_recordset(batch->'streams') AS x(i int, s text, e bigint, n int, ids uuid[])
+      FROM jsonb_to_recordset(batch->'streams') AS x(i int, s text, e bigint, n int, ids uuid[], h text[])
       -- A LIMIT 1 lateral is an index probe per stream, like a correlated subquery.
       LEFT JOIN LATERAL (SELECT e.revision, e.hash FROM events e WHERE e.stream_id = x.s
                           ORDER BY e.revision DESC LIMIT 1) cur ON true
@@ -180,8 +182,23 @@ BEGIN
     v_streams[s.i + 1] := s.s;
     v_bases[s.i + 1] := coalesce(v_cur, -1) + 1;
     v_offsets[s.i + 1] := v_new;
-    v_chain[s.i + 1] := coalesce(s.cur_hash, v_genesis);
-    v_next_k[s.i + 1] := 0;
+    -- The chain is sequential within a stream (each hash needs the one before): a loop over the
+    -- stream's content hashes, in revision order, kept by the event's place in the batch. (A
+    -- loop over an array; a loop over a query, or a regex check per event, cost several µs each.
+    -- A content hash that is not 64 hex digits only makes a hash verification will not reproduce.)
+    IF coalesce(array_length(s.h, 1), 0) <> s.n THEN
+      RAISE EXCEPTION USING ERRCODE = 'LW003',
+        MESSAGE = format('malformed batch: stream %s declares %s events and %s content hashes',
+                         s.i, s.n, coalesce(array_length(s.h, 1), 0));
+    END IF;
+    v_hash := coalesce(s.cur_hash, v_genesis);
+    FOR v_k IN 1 .. s.n LOOP
+      v_prev[v_new + v_k] := v_hash;
+      v_hash := sha256(convert_to(
+        '{"contentHash":"' || s.h[v_k] || '","previousHash":"' || encode(v_hash, 'hex')
+        || '","recordedAt":"' || v_ts || '","revision":' || (v_bases[s.i + 1] + v_k - 1) || '}', 'UTF8'));
+      v_hashes[v_new + v_k] := v_hash;
+    END LOOP;
     v_new := v_new + s.n;
     stream_id := s.s;
     next_revision := coalesce(v_cur, -1) + s.n;
@@ -191,39 +208,16 @@ BEGIN
   END LOOP;
 
   IF v_new > 0 THEN
-    v_recorded := greatest(date_trunc('milliseconds', clock_timestamp()), v_last_recorded);
-    -- As Date.toISOString writes it: the recorded time is part of every new event's hash.
-    v_ts := to_char(v_recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
-    -- The chain is sequential within a stream (each hash needs the one before), so it is a loop;
-    -- the loop reads only what it needs, and the insert below stays one statement. Hashes are
-    -- kept by the event's place in the batch (its ordinality).
-    FOR r IN SELECT y.i, y.k, y.h FROM jsonb_to_recordset(batch->'events') AS y(i int, k int, h text)
-    LOOP
-      v_n := v_n + 1;
-      CONTINUE WHEN v_bases[r.i + 1] IS NULL;
-      -- (A length check, not a regex: a regex here cost 9 µs per event. A content hash that is
-      -- not hex can only make the stored hash one verification will not reproduce.)
-      IF r.k IS DISTINCT FROM v_next_k[r.i + 1] OR length(r.h) IS DISTINCT FROM 64 THEN
-        RAISE EXCEPTION USING ERRCODE = 'LW003',
-          MESSAGE = format('malformed batch: event %s of stream %s is out of order or has no content hash', r.k, r.i);
-      END IF;
-      v_next_k[r.i + 1] := r.k + 1;
-      v_prev[v_n] := v_chain[r.i + 1];
-      v_hash := sha256(convert_to(
-        '{"contentHash":"' || r.h || '","previousHash":"' || encode(v_chain[r.i + 1], 'hex')
-        || '","recordedAt":"' || v_ts || '","revision":' || (v_bases[r.i + 1] + r.k) || '}', 'UTF8'));
-      v_hashes[v_n] := v_hash;
-      v_chain[r.i + 1] := v_hash;
-    END LOOP;
     INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata, recorded_at,
                         previous_hash, hash)
     -- The batch lists events stream by stream, which is already position order.
     SELECT v_head + v_offsets[re.i + 1] + re.k + 1, v_streams[re.i + 1], v_bases[re.i + 1] + re.k,
-           re.id, re.t, re.d, coalesce(re.m, '{}'::jsonb), v_recorded, v_prev[re.o], v_hashes[re.o]
-      FROM ROWS FROM (jsonb_to_recordset(batch->'events') AS (i int, k int, id uuid, t text, d jsonb, m jsonb))
-           WITH ORDINALITY AS re(i, k, id, t, d, m, o)
+           re.id, re.t, re.d, coalesce(re.m, '{}'::jsonb), v_recorded,
+           v_prev[v_offsets[re.i + 1] + re.k + 1], v_hashes[v_offsets[re.i + 1] + re.k + 1]
+      FROM jsonb_to_recordset(batch->'events') AS re(i int, k int, id uuid, t text, d jsonb, m jsonb)
      WHERE v_bases[re.i + 1] IS NOT NULL;
-    -- The adapters build consistent batches; a hand-made call must not leave a gap.
+    -- The adapters build consistent batches; a hand-made call must not leave a gap, nor an
+    -- event without its hash (the column is NOT NULL).
     GET DIAGNOSTICS v_inserted = ROW_COUNT;
     IF v_inserted <> v_new THEN
       RAISE EXCEPTION USING ERRCODE = 'LW003',
