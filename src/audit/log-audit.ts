@@ -1,10 +1,5 @@
-import type { ChainedEvent, EventStore } from '../store/port.js';
-import {
-  exportEventLine,
-  EXPORT_FORMAT,
-  EXPORT_VERSION,
-  type ExportHeader,
-} from './export-format.js';
+import type { EventStore } from '../store/port.js';
+import { EXPORT_FORMAT, EXPORT_VERSION, type ExportHeader } from './export-format.js';
 import { sealingKeys } from './sealer.js';
 import { LogVerifier, type VerificationReport, type VerifierOptions } from './verifier.js';
 
@@ -17,13 +12,13 @@ export type Progress = (done: number, total: number) => void;
  * database and this process then work at the same time instead of taking turns. A page that
  * comes back empty (the log ends early) ends the iteration.
  */
-async function* pages(
-  store: EventStore,
+async function* pages<T extends { readonly position: number }>(
   from: number,
   to: number,
-): AsyncGenerator<readonly ChainedEvent[]> {
+  readPage: (after: number, maxCount: number) => Promise<readonly T[]>,
+): AsyncGenerator<readonly T[]> {
   const read = (after: number) =>
-    after >= to ? undefined : store.readChained({ after, maxCount: Math.min(PAGE, to - after) });
+    after >= to ? undefined : readPage(after, Math.min(PAGE, to - after));
   let next = read(from - 1);
   while (next !== undefined) {
     const events = await next;
@@ -44,7 +39,9 @@ export async function verifyStore(
 ): Promise<VerificationReport> {
   const verifier = new LogVerifier(options);
   const head = await store.headPosition();
-  for await (const events of pages(store, 1, head)) {
+  for await (const events of pages(1, head, (after, maxCount) =>
+    store.readChained({ after, maxCount }),
+  )) {
     if (events.length === 0) {
       verifier.malformed(null, `the log should reach position ${head}, but it ends before`);
       break;
@@ -80,13 +77,15 @@ export async function* exportLines(
   };
   yield JSON.stringify(header) + '\n';
   let count = 0;
-  for await (const events of pages(store, from, to)) {
-    if (events.length === 0) throw new Error(`the log ends before position ${to}`);
+  for await (const lines of pages(from, to, (after, maxCount) =>
+    store.readChainedLines({ after, maxCount }),
+  )) {
+    if (lines.length === 0) throw new Error(`the log ends before position ${to}`);
     let chunk = '';
-    for (const e of events) chunk += exportEventLine(e) + '\n';
-    count += events.length;
+    for (const l of lines) chunk += l.line + '\n';
+    count += lines.length;
     yield chunk;
-    onProgress?.(events[events.length - 1]!.position - from + 1, to - from + 1);
+    onProgress?.(lines[lines.length - 1]!.position - from + 1, to - from + 1);
   }
   yield JSON.stringify({ end: true, events: count }) + '\n';
 }

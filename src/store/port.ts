@@ -180,6 +180,16 @@ export interface EventStore {
     readonly maxCount?: number;
   }): Promise<readonly ChainedEvent[]>;
 
+  /**
+   * The same events as `readChained`, each already written as one line of the export format
+   * (audit/export-format.ts): PostgreSQL writes the JSON itself, which makes an export several
+   * times cheaper than parsing rows and writing them again.
+   */
+  readChainedLines(options: {
+    readonly after: number;
+    readonly maxCount?: number;
+  }): Promise<readonly { readonly position: number; readonly line: string }[]>;
+
   /** The position of the last committed event (0 for an empty log). */
   headPosition(): Promise<number>;
 

@@ -277,10 +277,9 @@ export function describeAuditSuite(harness: StoreHarness): void {
             async (which, offset, shift) => {
               const { i, position, note: value } = candidates[which % candidates.length]!;
               // One letter of the note, replaced by another letter: the line stays valid JSON.
-              const at =
-                lines[i]!.indexOf(`"note":"${value}"`) +
-                '"note":"'.length +
-                (offset % value.length);
+              // The database writes the lines, with a space after the colon.
+              const key = /"note":\s*"/.exec(lines[i]!)!;
+              const at = key.index + key[0].length + (offset % value.length);
               const letter = String.fromCharCode(
                 97 + ((lines[i]!.charCodeAt(at) - 97 + shift) % 26),
               );

@@ -332,6 +332,20 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       }));
     },
 
+    async readChainedLines({ after, maxCount }) {
+      const count = Math.min(maxCount ?? DEFAULT_READ_BATCH, MAX_READ_BATCH);
+      // Field names and order as audit/export-format.ts writes them (its tests read these back).
+      const { rows } = await sql<{ position: number; line: string }>`
+        SELECT position, json_build_object(
+                 'position', position, 'streamId', stream_id, 'revision', revision,
+                 'eventId', event_id, 'type', type, 'data', data, 'metadata', metadata,
+                 'recordedAt', to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 'previousHash', encode(previous_hash, 'hex'), 'hash', encode(hash, 'hex'))::text AS line
+          FROM events WHERE position > ${after} AND position <= ${after + count}
+         ORDER BY position`.execute(db);
+      return rows.map((row) => ({ position: Number(row.position), line: row.line }));
+    },
+
     subscribeToAll(opts: SubscribeOptions): AsyncIterable<RecordedEvent> {
       const listening = ensureListening();
       const pollIntervalMs = options.pollIntervalMs;
