@@ -38,7 +38,11 @@ export function printTable(title: string, rows: readonly PhaseResult[]): void {
     String(r.eventsPerSecond),
     r.target === undefined ? '' : `≥ ${r.target}`,
     r.target === undefined ? '' : `${(r.eventsPerSecond / r.target).toFixed(2)}×`,
-    r.check === undefined ? '' : `${r.ok === true ? 'ok' : 'FAILED'}: ${r.check}`,
+    r.check === undefined
+      ? ''
+      : r.ok === undefined
+        ? r.check
+        : `${r.ok ? 'ok' : 'FAILED'}: ${r.check}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
