@@ -32,8 +32,11 @@ import {
 
 /** Fixed seeds: a failure names its seed and path, and the same run comes back every time. */
 const SEED = 20_260_520;
-/** Runs per tampering kind and database: 13 kinds × 2 ≈ 25 logs per database. */
-const RUNS_PER_KIND = 2;
+/**
+ * Runs per tampering kind and database: 13 kinds × 2 ≈ 25 logs per database in CI. A longer
+ * soak takes a flag: `LEDGER_TAMPER_RUNS=20 npx vitest run tests/audit/audit`.
+ */
+const RUNS_PER_KIND = Number(process.env.LEDGER_TAMPER_RUNS ?? 2);
 
 /** Ed25519 keys: the ledger's first key (the one auditors trust), its successors, an intruder's. */
 const first = generateSigningKey();
