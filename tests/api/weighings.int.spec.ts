@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeEventStoreDbHarness } from '../support/eventstoredb.js';
 import { batchResponseSchema } from '../../src/api/reports/report-routes.js';
 import { readLog } from '../projections/fixtures.js';
 import { pgliteHarness, postgresAvailable, postgresHarness } from '../support/databases.js';
@@ -36,6 +37,8 @@ const INVALID_INPUT = 'The input is not valid';
 describe.each([
   { harness: pgliteHarness, skip: false },
   { harness: postgresHarness, skip: !postgres },
+  // The log in EventStoreDB (its protocol fake), read models in PostgreSQL or PGlite.
+  { harness: fakeEventStoreDbHarness, skip: false },
 ])('weighing API on $harness.name', ({ harness, skip }) => {
   let api: Api;
 

@@ -24,7 +24,7 @@ import type {
   SubscribeOptions,
 } from '../../src/store/port.js';
 import { MAX_EVENT_BYTES } from '../../src/store/validation.js';
-import { rawAppendSql, type OpenedStore, type StoreHarness } from '../support/databases.js';
+import type { OpenedStore, StoreHarness } from '../support/databases.js';
 
 /** ISO 8601, UTC, with milliseconds: what `recordedAt` must look like. */
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -1289,8 +1289,8 @@ export function describeEventStoreContract(harness: StoreHarness): void {
       });
 
       it('is woken by the database notification of an append made elsewhere', async () => {
-        // The append goes through raw SQL on `db`, not through this store object, so only the
-        // database's notification (LISTEN/NOTIFY; in-process for PGlite) can wake the subscriber.
+        // The append does not go through this store object, so only the database's notification
+        // (LISTEN/NOTIFY; in-process for PGlite; EventStoreDB's live subscription) can wake it.
         const s = newStreamId('sub-notify');
         const after = await store.headPosition();
         const controller = new AbortController();
@@ -1300,10 +1300,7 @@ export function describeEventStoreContract(harness: StoreHarness): void {
         // notification can deliver the event before the one-minute poll.
         await sleep(300);
         const event = newEvent('Raw', { via: 'sql' });
-        await rawAppendSql({
-          streams: [{ i: 0, s, e: -1, n: 1, ids: [event.id] }],
-          events: [{ i: 0, k: 0, id: event.id, t: event.type, d: event.data, m: {} }],
-        }).execute(opened.db);
+        await opened.appendElsewhere(s, event);
         expect((await pending).value).toEqual(recorded(s, 0, after + 1, event));
         controller.abort();
         expect(await nextWithin(iterator, 2000)).toEqual({ done: true, value: undefined });

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { openPGliteStore } from '../../src/store/pglite/pglite-store.js';
-import type { EventStore } from '../../src/store/port.js';
+import type { EventStore, EventToAppend } from '../../src/store/port.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { StoreDatabase } from '../../src/store/sql/schema.js';
 
@@ -54,12 +54,18 @@ export interface OpenedStore {
   readonly store: EventStore;
   /** The same database the store writes to, for read models and for tests that need raw SQL. */
   readonly db: Kysely<StoreDatabase>;
+  /**
+   * Appends one event to a new stream without going through `store` (raw SQL on the same
+   * database, or another client of the same EventStoreDB), so that only the database's own
+   * notification can tell `store`'s subscribers about it.
+   */
+  appendElsewhere(streamId: string, event: EventToAppend): Promise<void>;
   /** Closes the store and drops what the test created. */
   close(): Promise<void>;
 }
 
 export interface StoreHarness {
-  readonly name: 'postgres' | 'pglite';
+  readonly name: 'postgres' | 'pglite' | 'eventstoredb';
   /** A fresh, empty log: its own schema on PostgreSQL, its own in-memory database on PGlite. */
   open(options?: { pollIntervalMs?: number }): Promise<OpenedStore>;
 }
@@ -68,7 +74,12 @@ export const pgliteHarness: StoreHarness = {
   name: 'pglite',
   async open(options = {}) {
     const { store, db } = await openPGliteStore(options);
-    return { store, db, close: () => store.close() };
+    return {
+      store,
+      db,
+      appendElsewhere: (streamId, event) => appendThroughSql(db, streamId, event),
+      close: () => store.close(),
+    };
   },
 };
 
@@ -84,6 +95,7 @@ export const postgresHarness: StoreHarness = {
     return {
       store,
       db,
+      appendElsewhere: (streamId, event) => appendThroughSql(db, streamId, event),
       async close() {
         await store.close();
         const admin = new pg.Client({ connectionString: POSTGRES_URL });
@@ -132,4 +144,16 @@ export function rawAppendSql(batch: RawBatch) {
         ),
   }));
   return sql`SELECT * FROM ledger_append(${JSON.stringify({ ...batch, streams })}::jsonb)`;
+}
+
+/** A new stream's first event, written by calling `ledger_append` directly. */
+async function appendThroughSql(
+  db: Kysely<StoreDatabase>,
+  streamId: string,
+  event: EventToAppend,
+): Promise<void> {
+  await rawAppendSql({
+    streams: [{ i: 0, s: streamId, e: -1, n: 1, ids: [event.id] }],
+    events: [{ i: 0, k: 0, id: event.id, t: event.type, d: event.data, m: event.metadata ?? {} }],
+  }).execute(db);
 }

@@ -69,15 +69,35 @@ class SchemaScopedPostgresDialect extends PostgresDialect {
   }
 }
 
+function schemaScopedDatabase(pool: pg.Pool, schema: string): Kysely<StoreDatabase> {
+  return new Kysely<StoreDatabase>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
+}
+
+/**
+ * A database for read models only (the log lives elsewhere, in EventStoreDB): a pool whose
+ * search_path is `schema`, created if missing. The caller destroys it.
+ */
+export async function openPostgresDatabase(options: {
+  readonly connectionString: string;
+  readonly schema: string;
+}): Promise<Kysely<unknown>> {
+  const db = schemaScopedDatabase(createPostgresPool(options), options.schema);
+  try {
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`.execute(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db as Kysely<unknown>;
+}
+
 /** Opens (and migrates) the PostgreSQL event store; the caller closes it. */
 export async function openPostgresStore(
   options: PostgresStoreOptions,
 ): Promise<{ store: EventStore; db: Kysely<StoreDatabase> }> {
   const schema = options.schema ?? 'ledger';
   const pool = createPostgresPool(options);
-  const db = new Kysely<StoreDatabase>({
-    dialect: new SchemaScopedPostgresDialect({ pool }, schema),
-  });
+  const db = schemaScopedDatabase(pool, schema);
   try {
     await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
     await migrateToLatest(
