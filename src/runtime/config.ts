@@ -9,6 +9,22 @@ export const configSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
       .optional(),
+    /**
+     * An EventStoreDB (KurrentDB) connection string: the log then lives there, and the read
+     * models in DATABASE_URL's PostgreSQL (or the embedded one without it).
+     */
+    EVENTSTORE_URL: z
+      .string()
+      .regex(
+        /^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\/\S+$/,
+        'must be an esdb:// or esdb+discover:// connection string, e.g. esdb://127.0.0.1:2113?tls=false',
+      )
+      .optional(),
+    /** Prefix of the ledger's stream names in EventStoreDB (`<namespace>:<stream>`). */
+    LEDGER_ESDB_NAMESPACE: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be lower-case letters, digits, _ or -, up to 40')
+      .default('ledger'),
     /** Schema for the log and read models on PostgreSQL. */
     LEDGER_DB_SCHEMA: z
       .string()

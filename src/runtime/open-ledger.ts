@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { projectionMigrations } from '../projections/runner/checkpoints.js';
 import { openPGliteStore } from '../store/pglite/pglite-store.js';
 import type { EventStore } from '../store/port.js';
-import { openPostgresStore } from '../store/postgres/postgres-store.js';
+import { openEventStoreDbStore } from '../store/eventstoredb/open-esdb-store.js';
+import { openPostgresDatabase, openPostgresStore } from '../store/postgres/postgres-store.js';
 import { migrateToLatest } from '../store/sql/migrate.js';
 import type { LedgerConfig } from './config.js';
 
@@ -18,6 +19,7 @@ export interface Ledger {
 
 /** Opens the configured store and brings both schemas (log and projections) up to date. */
 export async function openLedger(config: LedgerConfig): Promise<Ledger> {
+  if (config.EVENTSTORE_URL !== undefined) return openOnEventStoreDb(config, config.EVENTSTORE_URL);
   if (config.DATABASE_URL !== undefined) {
     const schema = config.LEDGER_DB_SCHEMA;
     const { store, db } = await openPostgresStore({
@@ -38,6 +40,64 @@ export async function openLedger(config: LedgerConfig): Promise<Ledger> {
   return {
     store,
     db: db as Kysely<unknown>,
+    description: `embedded PGlite in ${config.LEDGER_DATA_DIR}`,
+    close: () => store.close(),
+  };
+}
+
+/**
+ * The log in EventStoreDB; read models, projection checkpoints and the position index in
+ * PostgreSQL (DATABASE_URL) or, without it, in the embedded database.
+ */
+async function openOnEventStoreDb(config: LedgerConfig, eventStoreUrl: string): Promise<Ledger> {
+  const readModels = await openReadModelDatabase(config);
+  try {
+    await migrateToLatest(readModels.db, 'projections', projectionMigrations, readModels.schema);
+    const store = await openEventStoreDbStore({
+      connectionString: eventStoreUrl,
+      db: readModels.db,
+      schema: readModels.schema,
+      namespace: config.LEDGER_ESDB_NAMESPACE,
+    });
+    return {
+      store,
+      db: readModels.db,
+      description:
+        `EventStoreDB ${redact(eventStoreUrl)} (streams ${config.LEDGER_ESDB_NAMESPACE}:*), ` +
+        `read models in ${readModels.description}`,
+      async close() {
+        await store.close();
+        await readModels.close();
+      },
+    };
+  } catch (error) {
+    await readModels.close();
+    throw error;
+  }
+}
+
+async function openReadModelDatabase(config: LedgerConfig): Promise<{
+  db: Kysely<unknown>;
+  schema: string;
+  description: string;
+  close(): Promise<void>;
+}> {
+  if (config.DATABASE_URL !== undefined) {
+    const schema = config.LEDGER_DB_SCHEMA;
+    const db = await openPostgresDatabase({ connectionString: config.DATABASE_URL, schema });
+    return {
+      db,
+      schema,
+      description: `PostgreSQL ${redact(config.DATABASE_URL)}, schema ${schema}`,
+      close: () => db.destroy(),
+    };
+  }
+  await mkdir(config.LEDGER_DATA_DIR, { recursive: true });
+  // The embedded database also creates the (unused) log tables: harmless, and one code path.
+  const { store, db } = await openPGliteStore({ dataDir: config.LEDGER_DATA_DIR });
+  return {
+    db: db as Kysely<unknown>,
+    schema: 'public',
     description: `embedded PGlite in ${config.LEDGER_DATA_DIR}`,
     close: () => store.close(),
   };

@@ -4,6 +4,7 @@ import { ConfigurationError, parseConfig } from '../../src/runtime/config.js';
 describe('configuration', () => {
   it('defaults to the embedded database', () => {
     expect(parseConfig({})).toEqual({
+      LEDGER_ESDB_NAMESPACE: 'ledger',
       LEDGER_DB_SCHEMA: 'ledger',
       LEDGER_DATA_DIR: './data/ledger',
       LEDGER_TIMEZONE: 'Asia/Shanghai',
@@ -19,6 +20,7 @@ describe('configuration', () => {
       parseConfig({ DATABASE_URL: 'postgres://u@db:5432/ledger', PATH: '/bin', PORT: '8080' }),
     ).toEqual({
       DATABASE_URL: 'postgres://u@db:5432/ledger',
+      LEDGER_ESDB_NAMESPACE: 'ledger',
       LEDGER_DB_SCHEMA: 'ledger',
       LEDGER_DATA_DIR: './data/ledger',
       LEDGER_TIMEZONE: 'Asia/Shanghai',
@@ -27,6 +29,30 @@ describe('configuration', () => {
       HOST: '127.0.0.1',
       PORT: 8080,
     });
+  });
+
+  it("takes an EventStoreDB connection string beside the read models' PostgreSQL", () => {
+    const config = parseConfig({
+      EVENTSTORE_URL: 'esdb://127.0.0.1:2113?tls=false',
+      DATABASE_URL: 'postgres://u@db:5432/ledger',
+      LEDGER_ESDB_NAMESPACE: 'jinan',
+    });
+    expect(config.EVENTSTORE_URL).toBe('esdb://127.0.0.1:2113?tls=false');
+    expect(config.DATABASE_URL).toBe('postgres://u@db:5432/ledger');
+    expect(config.LEDGER_ESDB_NAMESPACE).toBe('jinan');
+    expect(
+      parseConfig({ EVENTSTORE_URL: 'esdb+discover://a:2113,b:2113?tls=false' }).EVENTSTORE_URL,
+    ).toBe('esdb+discover://a:2113,b:2113?tls=false');
+  });
+
+  it('explains a wrong EventStoreDB connection string or namespace', () => {
+    expect(() =>
+      parseConfig({ EVENTSTORE_URL: 'http://127.0.0.1:2113', LEDGER_ESDB_NAMESPACE: 'Jinan!' }),
+    ).toThrow(
+      'Invalid configuration:\n' +
+        '  EVENTSTORE_URL: must be an esdb:// or esdb+discover:// connection string, e.g. esdb://127.0.0.1:2113?tls=false\n' +
+        '  LEDGER_ESDB_NAMESPACE: must be lower-case letters, digits, _ or -, up to 40',
+    );
   });
 
   it('refuses a negative sealing interval, naming the variable', () => {
