@@ -5,6 +5,9 @@
  *   npm run bench                         both backends, default sizes
  *   npm run bench -- --backend postgres   one backend
  *   npm run bench -- --tickets 40000      batched workload size (5 events per ticket)
+ *   EVENTSTORE_URL=esdb://… npm run bench -- --backend eventstoredb
+ *                                         the log in EventStoreDB (read models, the position
+ *                                         index and the checks in PostgreSQL)
  *
  * Phases: (a) one event per append, sequential, exact expectations, after 500 unmeasured
  * warm-up appends; (b) 100 events per call
@@ -33,7 +36,8 @@ import { contentHashOfCanonical } from '../src/integrity/event-hash.js';
 import { projectionMigrations } from '../src/projections/runner/checkpoints.js';
 import { openPGliteStore } from '../src/store/pglite/pglite-store.js';
 import type { EventStore, RecordedEvent, StreamAppend } from '../src/store/port.js';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.js';
+import { openEventStoreDbStore } from '../src/store/eventstoredb/open-esdb-store.js';
+import { openPostgresDatabase, openPostgresStore } from '../src/store/postgres/postgres-store.js';
 import { migrateToLatest } from '../src/store/sql/migrate.js';
 import {
   machine,
@@ -70,15 +74,18 @@ const TARGETS = {
 const IN_FLIGHT = 8;
 const TICKETS_PER_CALL = 20;
 
+type BackendName = 'postgres' | 'pglite' | 'eventstoredb';
+
 interface Backend {
-  readonly name: 'postgres' | 'pglite';
+  readonly name: BackendName;
   readonly store: EventStore;
   readonly db: Kysely<unknown>;
   readonly schema: string;
   close(): Promise<void>;
 }
 
-async function openBackend(name: 'postgres' | 'pglite'): Promise<Backend> {
+async function openBackend(name: BackendName): Promise<Backend> {
+  if (name === 'eventstoredb') return openEventStoreDbBackend();
   if (name === 'postgres') {
     const schema = `bench_${Date.now()}`;
     const url = args['database-url'];
@@ -114,6 +121,36 @@ async function openBackend(name: 'postgres' | 'pglite'): Promise<Backend> {
     async close() {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The log in EventStoreDB (EVENTSTORE_URL), in a namespace of its own; the rest in PostgreSQL. */
+async function openEventStoreDbBackend(): Promise<Backend> {
+  const eventStoreUrl = process.env.EVENTSTORE_URL;
+  if (eventStoreUrl === undefined) {
+    throw new Error('--backend eventstoredb needs EVENTSTORE_URL (an esdb:// connection string)');
+  }
+  const stamp = Date.now();
+  const schema = `bench_esdb_${stamp}`;
+  const url = args['database-url'];
+  const db = await openPostgresDatabase({ connectionString: url, schema });
+  await migrateToLatest(db, 'projections', projectionMigrations, schema);
+  const store = await openEventStoreDbStore({
+    connectionString: eventStoreUrl,
+    db,
+    schema,
+    namespace: `bench${stamp}`,
+  });
+  return {
+    name: 'eventstoredb',
+    store,
+    db,
+    schema,
+    async close() {
+      await store.close();
+      await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db);
+      await db.destroy();
     },
   };
 }
@@ -214,6 +251,16 @@ async function readAllPhase(
   };
 }
 
+function same(
+  a: Map<string, { netKg: number; events: number }>,
+  b: Map<string, { netKg: number; events: number }>,
+): boolean {
+  return (
+    a.size === b.size &&
+    [...a].every(([k, v]) => b.get(k)?.netKg === v.netKg && b.get(k)?.events === v.events)
+  );
+}
+
 async function projectionPhase(
   backend: Backend,
   events: readonly RecordedEvent[],
@@ -236,19 +283,22 @@ async function projectionPhase(
       { netKg: Number(r.net_kg), events: Number(r.events) },
     ]),
   );
-  // Two independent checks: a plain fold in JS, and a direct SQL sum over the stored log.
+  // Two independent checks: a plain fold in JS, and a direct SQL sum over the stored log (only
+  // where the log is in SQL: with EventStoreDB the fold is the one check).
   const folded = foldNetKg(events);
+  if (backend.name === 'eventstoredb') {
+    const ok = checkpoint === events.length && same(model, folded);
+    return phase('(d) projection catch-up, net kg by (day, category)', checkpoint, seconds, {
+      target: TARGETS.projection,
+      check: `${model.size} groups = fold; checkpoint ${checkpoint}`,
+      ok,
+    });
+  }
   const direct = await sql<{ key: string; net_kg: number; events: number }>`
     SELECT to_char((data->>'weighedInAt')::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') || '|' || (data->>'category') AS key,
            sum(CASE WHEN type = 'VehicleWeighedOut' THEN (data->>'netKg')::bigint ELSE 0 END) AS net_kg,
            count(*) AS events
       FROM events GROUP BY 1`.execute(backend.db);
-  const same = (
-    a: Map<string, { netKg: number; events: number }>,
-    b: Map<string, { netKg: number; events: number }>,
-  ) =>
-    a.size === b.size &&
-    [...a].every(([k, v]) => b.get(k)?.netKg === v.netKg && b.get(k)?.events === v.events);
   const sqlMap = new Map(
     direct.rows.map((r) => [r.key, { netKg: Number(r.net_kg), events: Number(r.events) }]),
   );
@@ -426,7 +476,7 @@ async function rawBaselines(url: string, schema: string): Promise<PhaseResult[]>
   }
 }
 
-async function runBackend(name: 'postgres' | 'pglite') {
+async function runBackend(name: BackendName) {
   const tickets = Number(args.tickets ?? (name === 'postgres' ? 20_000 : 10_000));
   const sequential = Number(args.sequential ?? 5000);
   const backend = await openBackend(name);
@@ -451,10 +501,19 @@ async function runBackend(name: 'postgres' | 'pglite') {
 }
 
 async function main() {
-  const backends =
+  if (!['all', 'postgres', 'pglite', 'eventstoredb'].includes(args.backend)) {
+    throw new Error(`--backend must be all, postgres, pglite or eventstoredb`);
+  }
+  const withEventStore = process.env.EVENTSTORE_URL !== undefined;
+  if (args.backend === 'all' && !withEventStore) {
+    console.log('SKIPPED: EventStoreDB backend — EVENTSTORE_URL is not set.');
+  }
+  const backends: readonly BackendName[] =
     args.backend === 'all'
-      ? (['postgres', 'pglite'] as const)
-      : [args.backend as 'postgres' | 'pglite'];
+      ? withEventStore
+        ? ['postgres', 'pglite', 'eventstoredb']
+        : ['postgres', 'pglite']
+      : [args.backend as BackendName];
   const results = [];
   for (const name of backends) results.push(await runBackend(name));
   const report = {
