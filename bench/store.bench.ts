@@ -523,7 +523,12 @@ async function main() {
     targets: TARGETS,
     results,
   };
-  const file = path.resolve('bench/results/store.json');
+  // A one-backend run does not overwrite the results of a full one.
+  const file = path.resolve(
+    args.backend === 'all'
+      ? 'bench/results/store.json'
+      : `bench/results/store-${args.backend}.json`,
+  );
   await writeResults(file, report);
   console.log(`\nJSON: ${file}`);
   console.log(JSON.stringify(report));

@@ -132,15 +132,34 @@ export class EventStoreDbStore implements EventStore {
     for (let attempt = 1; ; attempt += 1) {
       await this.#index.catchUp();
       // Every expectation and id is checked before anything is written.
-      const plans = await Promise.all(appends.map((a, i) => this.#plan(a, encoded[i] ?? [])));
+      const plans = await this.#plan(appends, encoded);
       try {
-        const results: StreamAppendResult[] = [];
         const recordedAt = await this.#recordedAt();
+        const written: { streamId: string; lastRevision: number }[] = [];
         for (const plan of plans) {
-          results.push(await this.#write(plan, recordedAt));
+          if (plan.kind === 'write') written.push(await this.#write(plan, recordedAt));
         }
-        if (plans.some((p) => p.kind === 'write')) this.#signal.notify();
-        return results;
+        if (written.length === 0) return plans.map((p) => this.#idempotent(p));
+        // One catch-up for the whole batch tells every written event's ledger position.
+        await this.#index.catchUp();
+        const positions = await this.#index.positionsOf(written);
+        this.#signal.notify();
+        return plans.map((plan) => {
+          if (plan.kind === 'idempotent') return plan.result;
+          const lastRevision = (plan.current ?? -1) + plan.events.length;
+          const position = positions.get(`${plan.streamId}@${lastRevision}`);
+          if (position === undefined) {
+            throw new Error(
+              `stream ${plan.streamId}: the append is not in $all after it succeeded`,
+            );
+          }
+          return {
+            streamId: plan.streamId,
+            nextExpectedRevision: lastRevision,
+            position,
+            idempotent: false,
+          };
+        });
       } catch (error) {
         // Another writer appended to one of the streams between the plan and the write: plan
         // again from what is stored now (which may make this append idempotent, or wrong).
@@ -150,40 +169,60 @@ export class EventStoreDbStore implements EventStore {
     }
   }
 
+  #idempotent(plan: Plan): StreamAppendResult {
+    if (plan.kind !== 'idempotent') throw new Error('a write planned as idempotent');
+    return plan.result;
+  }
+
   async #recordedAt(): Promise<string> {
     const now = new Date().toISOString();
     const last = await this.#index.lastRecordedAt();
     return last !== undefined && last > now ? last : now;
   }
 
-  async #plan(append: StreamAppend, encoded: readonly EncodedEvent[]): Promise<Plan> {
-    const { streamId, events, expectedRevision } = append;
-    const stored = await this.#index.stream(streamId);
-    const current = stored.length === 0 ? null : stored.length - 1;
-    const ids = events.map((e) => e.id.toLowerCase());
-    const byId = new Map(stored.map((row) => [row.eventId, row]));
-    if (ids.some((id) => byId.has(id))) {
-      return { kind: 'idempotent', result: idempotentResult(append, ids, byId, expectedRevision) };
-    }
-    const holds =
-      expectedRevision === 'any' ||
-      (expectedRevision === 'no_stream' && current === null) ||
-      (expectedRevision === 'stream_exists' && current !== null) ||
-      (typeof expectedRevision === 'number' && current === expectedRevision);
-    if (!holds) throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
-    const last = stored[stored.length - 1];
-    return {
-      kind: 'write',
-      streamId,
-      events,
-      encoded,
-      current,
-      previousHash: last?.hash ?? GENESIS_HASH,
-    };
+  /** Decides each stream's append from the index: idempotent, refused, or what to write. */
+  async #plan(appends: readonly StreamAppend[], encoded: EncodedEvent[][]): Promise<Plan[]> {
+    const streamIds = appends.map((a) => a.streamId);
+    const [tails, seen] = await Promise.all([
+      this.#index.lastOfStreams(streamIds),
+      this.#index.eventsInStreams(
+        streamIds,
+        appends.flatMap((a) => a.events.map((e) => e.id.toLowerCase())),
+      ),
+    ]);
+    return appends.map((append, i) => {
+      const { streamId, events, expectedRevision } = append;
+      const last = tails.get(streamId);
+      const current = last === undefined ? null : last.revision;
+      const ids = events.map((e) => e.id.toLowerCase());
+      const byId = new Map((seen.get(streamId) ?? []).map((row) => [row.eventId, row] as const));
+      if (ids.some((id) => byId.has(id))) {
+        return {
+          kind: 'idempotent',
+          result: idempotentResult(append, ids, byId, expectedRevision),
+        };
+      }
+      const holds =
+        expectedRevision === 'any' ||
+        (expectedRevision === 'no_stream' && current === null) ||
+        (expectedRevision === 'stream_exists' && current !== null) ||
+        (typeof expectedRevision === 'number' && current === expectedRevision);
+      if (!holds) throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
+      return {
+        kind: 'write',
+        streamId,
+        events,
+        encoded: encoded[i] ?? [],
+        current,
+        previousHash: last?.hash ?? GENESIS_HASH,
+      };
+    });
   }
 
-  async #write(plan: Plan, recordedAt: string): Promise<StreamAppendResult> {
-    if (plan.kind === 'idempotent') return plan.result;
+  async #write(
+    plan: Extract<Plan, { kind: 'write' }>,
+    recordedAt: string,
+  ): Promise<{ streamId: string; lastRevision: number }> {
     const { streamId, events, encoded, current } = plan;
     let previousHash = plan.previousHash;
     const base = current === null ? 0 : current + 1;
@@ -207,23 +246,7 @@ export class EventStoreDbStore implements EventStore {
     await this.#client.appendToStream(this.#prefix + streamId, esdbEvents, {
       expectedRevision: current === null ? 'no_stream' : BigInt(current),
     });
-    await this.#index.catchUp();
-    const written = await this.#index.lastOf(streamId);
-    const lastRevision = base + events.length - 1;
-    if (written === undefined || written.revision < lastRevision) {
-      throw new Error(`stream ${streamId}: the append is not in $all after it succeeded`);
-    }
-    const row =
-      written.revision === lastRevision
-        ? written
-        : (await this.#index.stream(streamId))[lastRevision];
-    if (row === undefined) throw new Error(`stream ${streamId}: revision ${lastRevision} missing`);
-    return {
-      streamId,
-      nextExpectedRevision: lastRevision,
-      position: row.position,
-      idempotent: false,
-    };
+    return { streamId, lastRevision: base + events.length - 1 };
   }
 
   async readStream(

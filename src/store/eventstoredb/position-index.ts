@@ -80,6 +80,7 @@ export class PositionIndex {
   /** One catch-up at a time in this process; callers share the one in flight. */
   #running: Promise<void> | undefined;
   #rerun = false;
+  #known: { head: number; scanned: AllPosition | undefined } | undefined;
 
   constructor(db: Kysely<unknown>, readAll: ReadAllForwards, namespacePrefix: string) {
     this.#db = db;
@@ -112,7 +113,9 @@ export class PositionIndex {
 
   async #catchUpOnce(): Promise<void> {
     for (;;) {
-      const { head, scanned } = await this.#state();
+      // What this process last wrote, if anything: saves a query per catch-up. Were it stale
+      // (another process indexed meanwhile), the write below notices and this starts again.
+      const { head, scanned } = this.#known ?? (await this.#state());
       const from: AllPosition | 'start' = scanned ?? 'start';
       const page = await this.#readAll(from, PAGE + 1);
       // The read starts at the last scanned event itself (inclusive): skip it.
@@ -124,9 +127,11 @@ export class PositionIndex {
                 p.position.commit > scanned.commit ||
                 (p.position.commit === scanned.commit && p.position.prepare > scanned.prepare),
             );
-      if (fresh.length === 0) return;
       const last = fresh[fresh.length - 1]?.position;
-      if (last === undefined) return;
+      if (last === undefined) {
+        this.#known = { head, scanned };
+        return;
+      }
       const rows: IndexRow[] = [];
       for (const { event, position } of fresh) {
         if (!event.streamId.startsWith(this.#namespacePrefix)) continue;
@@ -145,8 +150,14 @@ export class PositionIndex {
           recordedAt: stored.ledger.recordedAt,
         });
       }
-      const moved = await this.#store(head, scanned, rows, last);
-      if (!moved && fresh.length < PAGE) return;
+      const stored = await this.#store(head, scanned, rows, last);
+      if (!stored) {
+        // Another process moved the index first: read its state and go on from there.
+        this.#known = undefined;
+        continue;
+      }
+      this.#known = { head: head + rows.length, scanned: last };
+      if (page.length < PAGE + 1) return;
     }
   }
 
@@ -251,6 +262,50 @@ export class PositionIndex {
        ORDER BY revision DESC LIMIT 1`.execute(this.#db);
     const row = rows[0];
     return row === undefined ? undefined : rowOf(row);
+  }
+
+  /** Each existing stream's last event. */
+  async lastOfStreams(streamIds: readonly string[]): Promise<Map<string, IndexRow>> {
+    const { rows } = await sql<RawRow>`
+      SELECT DISTINCT ON (stream_id) * FROM esdb_position_index
+       WHERE stream_id = ANY (${streamIds}::text[])
+       ORDER BY stream_id, revision DESC`.execute(this.#db);
+    return new Map(rows.map((raw) => [raw.stream_id, rowOf(raw)]));
+  }
+
+  /** Of these event ids, those stored in these streams, by stream (idempotency checks). */
+  async eventsInStreams(
+    streamIds: readonly string[],
+    eventIds: readonly string[],
+  ): Promise<Map<string, IndexRow[]>> {
+    const { rows } = await sql<RawRow>`
+      SELECT * FROM esdb_position_index
+       WHERE event_id = ANY (${eventIds}::uuid[]) AND stream_id = ANY (${streamIds}::text[])
+       ORDER BY position`.execute(this.#db);
+    const byStream = new Map<string, IndexRow[]>();
+    for (const raw of rows) {
+      const list = byStream.get(raw.stream_id) ?? [];
+      list.push(rowOf(raw));
+      byStream.set(raw.stream_id, list);
+    }
+    return byStream;
+  }
+
+  /** Ledger positions of (stream, revision) pairs, keyed `stream@revision`. */
+  async positionsOf(
+    places: readonly { streamId: string; lastRevision: number }[],
+  ): Promise<Map<string, number>> {
+    const { rows } = await sql<{
+      stream_id: string;
+      revision: string | number;
+      position: string | number;
+    }>`
+      SELECT i.stream_id, i.revision, i.position
+        FROM jsonb_to_recordset(${JSON.stringify(
+          places.map((p) => ({ s: p.streamId, r: p.lastRevision })),
+        )}::jsonb) AS x(s text, r bigint)
+        JOIN esdb_position_index i ON i.stream_id = x.s AND i.revision = x.r`.execute(this.#db);
+    return new Map(rows.map((r) => [`${r.stream_id}@${Number(r.revision)}`, Number(r.position)]));
   }
 
   async lastRecordedAt(): Promise<string | undefined> {
