@@ -10,6 +10,7 @@ import {
 } from '../domain/weighing/events.js';
 import {
   evolveGate,
+  gateStateFromTail,
   evolveTicket,
   initialGateState,
   initialTicketState,
@@ -94,6 +95,18 @@ interface StreamState<S> {
   readonly pending: EventToAppend[];
 }
 
+/** How many of a gate stream's last events are read to find its state (see #loadGates). */
+const GATE_TAIL = 32;
+
+function streamStateOf<S>(state: S, events: readonly RecordedEvent[]): StreamState<S> {
+  return {
+    state,
+    expected: events.at(-1)?.revision ?? null,
+    byId: new Map(events.map((e) => [e.id, e])),
+    pending: [],
+  };
+}
+
 /**
  * Records weighbridge reports. A batch is decided item by item against the tickets' current
  * state (each item sees the ones before it), then everything it records is appended in one
@@ -138,14 +151,12 @@ export class WeighingIngestion {
       if (plate !== undefined) plates.add(plate);
     }
     const vehicles = await this.masterData.vehicles(plates);
-    const gates = await this.#load(
+    const gates = await this.#loadGates(
       items.flatMap((i) => {
         const ticket = tickets.get(ticketStreamId(i.command.data.siteId, i.command.data.ticketNo));
         const plate = ticket === undefined ? undefined : plateOf(i.command, ticket.state);
         return plate === undefined ? [] : [gateStreamId(i.command.data.siteId, plate)];
       }),
-      initialGateState,
-      (state: GateState, e) => evolveGate(state, e as unknown as GateEvent),
     );
 
     const outcomes: Planned[] = [];
@@ -305,6 +316,33 @@ export class WeighingIngestion {
   }
 
   /** Reads the streams in one call and folds each into its state. */
+  /**
+   * Gate streams by their tails (see gateStateFromTail): a batch's cost must not grow with the
+   * days a vehicle has been weighing. A tail that cannot tell the state is read whole.
+   */
+  async #loadGates(streamIds: readonly string[]): Promise<Map<string, StreamState<GateState>>> {
+    const unique = [...new Set(streamIds)];
+    const tails = await this.store.readStreams(unique, { lastEvents: GATE_TAIL });
+    const loaded = new Map<string, StreamState<GateState>>();
+    const undecided: string[] = [];
+    for (const [streamId, events] of tails) {
+      const state = gateStateFromTail(
+        events.map((e) => e as unknown as GateEvent),
+        events.length < GATE_TAIL || events[0]?.revision === 0,
+      );
+      if (state === undefined) undecided.push(streamId);
+      else loaded.set(streamId, streamStateOf(state, events));
+    }
+    if (undecided.length > 0) {
+      for (const [streamId, stream] of await this.#load(undecided, initialGateState, (s, e) =>
+        evolveGate(s, e as unknown as GateEvent),
+      )) {
+        loaded.set(streamId, stream);
+      }
+    }
+    return loaded;
+  }
+
   async #load<S>(
     streamIds: readonly string[],
     initial: () => S,
@@ -315,12 +353,7 @@ export class WeighingIngestion {
     for (const [streamId, events] of streams) {
       let state = initial();
       for (const event of events) state = evolve(state, event);
-      loaded.set(streamId, {
-        state,
-        expected: events.at(-1)?.revision ?? null,
-        byId: new Map(events.map((e) => [e.id, e])),
-        pending: [],
-      });
+      loaded.set(streamId, streamStateOf(state, events));
     }
     return loaded;
   }

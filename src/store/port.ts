@@ -158,9 +158,13 @@ export interface EventStore {
 
   /**
    * Several whole streams at once, forwards (one round trip where the adapter can): a stream
-   * that does not exist maps to an empty list.
+   * that does not exist maps to an empty list. With `lastEvents`, only each stream's last n
+   * events (still in revision order): what a long-lived stream's current state needs.
    */
-  readStreams(streamIds: readonly string[]): Promise<ReadonlyMap<string, readonly RecordedEvent[]>>;
+  readStreams(
+    streamIds: readonly string[],
+    options?: { readonly lastEvents?: number },
+  ): Promise<ReadonlyMap<string, readonly RecordedEvent[]>>;
 
   /** For each of these event ids that is stored, the streams that hold it (any stream). */
   streamsOfEventIds(eventIds: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>>;

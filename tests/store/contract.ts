@@ -944,6 +944,34 @@ export function describeEventStoreContract(harness: StoreHarness): void {
         expected = recordedRun(s, 0, first, events);
       });
 
+      it("readStreams: whole streams, or each one's last n events in revision order", async () => {
+        const other = newStreamId('read-other');
+        const otherEvents = newEvents(2);
+        const otherFirst = await seedStream(other, otherEvents);
+        const otherExpected = recordedRun(other, 0, otherFirst, otherEvents);
+        const missing = newStreamId('read-missing');
+        expect(await store.readStreams([s, other, missing, s])).toEqual(
+          new Map([
+            [s, expected],
+            [other, otherExpected],
+            [missing, []],
+          ]),
+        );
+        expect(await store.readStreams([s, other, missing], { lastEvents: 3 })).toEqual(
+          new Map([
+            [s, expected.slice(2)],
+            [other, otherExpected],
+            [missing, []],
+          ]),
+        );
+        expect(await store.readStreams([s], { lastEvents: 1 })).toEqual(
+          new Map([[s, expected.slice(4)]]),
+        );
+        await expect(store.readStreams([s], { lastEvents: 0 })).rejects.toMatchObject({
+          field: 'lastEvents',
+        });
+      });
+
       it('forwards by default, recording every field', async () => {
         expect(await store.readStream(s)).toEqual(expected);
         expect(await store.readStream(s, { direction: 'forwards' })).toEqual(expected);

@@ -82,6 +82,22 @@ export interface GateState {
 
 export const initialGateState = (): GateState => ({ openTicketNo: undefined, last: undefined });
 
+/**
+ * A plate's gate state from only the last events of its stream: a vehicle weighs every day, so
+ * its gate stream grows for as long as it serves. Exact when the tail holds a weigh-in that
+ * opened a ticket (that event sets both the open ticket and the last weigh-in, overriding
+ * everything before it), or when the tail is the whole stream. Otherwise `undefined`: the
+ * caller must fold the whole stream (a ticket left open long ago may still be open).
+ */
+export function gateStateFromTail(
+  tail: readonly GateEvent[],
+  wholeStream: boolean,
+): GateState | undefined {
+  const opensTicket = tail.some((e) => e.type === 'PlateWeighedInAtGate' && e.data.ticketOpen);
+  if (!opensTicket && !wholeStream) return undefined;
+  return tail.reduce(evolveGate, initialGateState());
+}
+
 export function evolveGate(state: GateState, event: GateEvent): GateState {
   switch (event.type) {
     case 'PlateWeighedInAtGate':

@@ -286,9 +286,22 @@ export class EventStoreDbStore implements EventStore {
 
   async readStreams(
     streamIds: readonly string[],
+    options: { readonly lastEvents?: number } = {},
   ): Promise<ReadonlyMap<string, readonly RecordedEvent[]>> {
+    const { lastEvents } = options;
+    if (lastEvents !== undefined && (!Number.isSafeInteger(lastEvents) || lastEvents < 1)) {
+      throw new InvalidInputError('lastEvents', 'lastEvents must be a whole number ≥ 1');
+    }
     const unique = [...new Set(streamIds)];
-    const read = await Promise.all(unique.map((id) => this.readStream(id)));
+    const read = await Promise.all(
+      unique.map(async (id) =>
+        lastEvents === undefined
+          ? this.readStream(id)
+          : [
+              ...(await this.readStream(id, { direction: 'backwards', maxCount: lastEvents })),
+            ].reverse(),
+      ),
+    );
     return new Map(unique.map((id, i) => [id, read[i] ?? []]));
   }
 

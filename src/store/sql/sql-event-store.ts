@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../../domain/errors/catalogue.js';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { LedgerError } from '../../domain/errors/catalogue.js';
 import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
@@ -265,16 +266,27 @@ export function createSqlEventStore(options: SqlEventStoreOptions): EventStore {
       return (await query.execute()).map(toRecordedEvent);
     },
 
-    async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    async readStreams(
+      streamIds: readonly string[],
+      options: { readonly lastEvents?: number } = {},
+    ): Promise<Map<string, RecordedEvent[]>> {
       const result = new Map<string, RecordedEvent[]>(streamIds.map((id) => [id, []]));
       if (streamIds.length === 0) return result;
+      const { lastEvents } = options;
+      if (lastEvents !== undefined && (!Number.isSafeInteger(lastEvents) || lastEvents < 1)) {
+        throw new InvalidInputError('lastEvents', 'lastEvents must be a whole number ≥ 1');
+      }
       // One index probe per stream (LATERAL): with an IN list, a young table without
-      // statistics was planned as a scan of the whole log for every batch.
+      // statistics was planned as a scan of the whole log for every batch. The tail is read
+      // backwards from the (stream_id, revision) index and put back in revision order.
       const { rows } = await sql<Omit<EventRow, 'previous_hash' | 'hash'>>`
         SELECT e.* FROM unnest(${[...new Set(streamIds)]}::text[]) AS s(stream_id)
         CROSS JOIN LATERAL (
-          SELECT position, stream_id, revision, event_id, type, data, metadata, recorded_at
-            FROM events WHERE events.stream_id = s.stream_id ORDER BY revision
+          SELECT * FROM (
+            SELECT position, stream_id, revision, event_id, type, data, metadata, recorded_at
+              FROM events WHERE events.stream_id = s.stream_id
+             ORDER BY revision DESC LIMIT ${lastEvents ?? null}
+          ) tail ORDER BY revision
         ) e`.execute(db);
       for (const row of rows) result.get(row.stream_id)?.push(toRecordedEvent(row));
       return result;
