@@ -4,11 +4,11 @@
  * revision is an answer (`wrong_expected_version`), not a gRPC error, exactly as on the server.
  */
 import type { handleClientStreamingCall } from '@grpc/grpc-js';
-import { invalidArgument, requiredMetadataPropertyMissing, toServerError } from './errors.js';
-import { checkCommit, type CommitDecision, type ExpectedRevision } from './expected-revision.js';
+import { appendToLog, proposedEvent, streamNameOf, type AppendOutcome } from './commit.js';
+import { invalidArgument, toServerError } from './errors.js';
+import type { ExpectedRevision } from './expected-revision.js';
 import { sharedPb, streamsPb, type StreamsPb } from './generated.js';
-import type { ContentType, ProposedEvent, TransactionLog } from './log.js';
-import { uuidToString } from './uuid.js';
+import type { TransactionLog } from './log.js';
 
 type AppendReq = StreamsPb.AppendReq;
 type AppendResp = StreamsPb.AppendResp;
@@ -36,49 +36,23 @@ function append(log: TransactionLog, requests: readonly AppendReq[]): AppendResp
   const [header, ...entries] = requests;
   const options = header?.getOptions();
   if (options === undefined) throw invalidArgument('the first append message must be options');
-  const streamName = streamNameOf(options);
-  const expected = expectedRevisionOf(options);
-  const events = entries.map(proposedEvent);
-  const eventIds = events.map((event) => event.eventId);
-  const decision = checkCommit(log.stream(streamName), expected, eventIds);
-  return respond(decision, expected, () => commitEvents(log, streamName, events));
+  const identifier = options.getStreamIdentifier();
+  if (identifier === undefined) throw invalidArgument('append without stream_identifier');
+  const outcome = appendToLog(log, {
+    streamName: streamNameOf(identifier),
+    expected: expectedRevisionOf(options),
+    events: entries.map(proposedMessageOf).map(proposedEvent),
+  });
+  return respond(outcome);
 }
 
-function respond(
-  decision: CommitDecision,
-  expected: ExpectedRevision,
-  commit: () => AppendOutcome,
-): AppendResp {
-  switch (decision.kind) {
+function respond(outcome: AppendOutcome): AppendResp {
+  switch (outcome.kind) {
     case 'wrong_expected_version':
-      return wrongExpectedVersion(decision.currentRevision, expected);
-    case 'idempotent':
-      return success(decision.lastEvent.revision, decision.lastEvent.position);
-    case 'append': {
-      const { currentRevision, position } = commit();
-      return success(currentRevision, position);
-    }
+      return wrongExpectedVersion(outcome.currentRevision, outcome.expected);
+    case 'success':
+      return success(outcome.currentRevision, outcome.position);
   }
-}
-
-interface AppendOutcome {
-  readonly currentRevision: number;
-  readonly position: bigint;
-}
-
-/**
- * Writes the events. Zero events are allowed: like EventStoreDB, the fake then writes an empty
- * record (it takes log space, is no event, wakes no subscription) and answers with its position
- * and the stream's unchanged revision.
- */
-function commitEvents(
-  log: TransactionLog,
-  streamName: string,
-  events: readonly ProposedEvent[],
-): AppendOutcome {
-  const last = log.commit(streamName, events).at(-1);
-  if (last !== undefined) return { currentRevision: last.revision, position: last.position };
-  return { currentRevision: log.lastRevision(streamName), position: log.commitEmpty() };
 }
 
 /** `position` is where the last event (or the empty record) sits: commit === prepare. */
@@ -125,12 +99,6 @@ function wrongExpectedVersion(currentRevision: number, expected: ExpectedRevisio
   return new AppendResp().setWrongExpectedVersion(wrong);
 }
 
-function streamNameOf(options: Options): string {
-  const identifier = options.getStreamIdentifier();
-  if (identifier === undefined) throw invalidArgument('append without stream_identifier');
-  return new TextDecoder().decode(identifier.getStreamName_asU8());
-}
-
 function expectedRevisionOf(options: Options): ExpectedRevision {
   switch (options.getExpectedStreamRevisionCase()) {
     case ExpectedStreamRevisionCase.ANY:
@@ -146,24 +114,8 @@ function expectedRevisionOf(options: Options): ExpectedRevision {
   }
 }
 
-function proposedEvent(request: AppendReq): ProposedEvent {
+function proposedMessageOf(request: AppendReq): StreamsPb.AppendReq.ProposedMessage {
   const message = request.getProposedMessage();
   if (message === undefined) throw invalidArgument('append message after options is not an event');
-  const metadata = message.getMetadataMap();
-  const eventType = metadata.get('type');
-  if (eventType === undefined) throw requiredMetadataPropertyMissing('type');
-  const contentType = metadata.get('content-type');
-  if (contentType === undefined) throw requiredMetadataPropertyMissing('content-type');
-  return {
-    eventId: uuidToString(message.getId()),
-    eventType,
-    contentType: storedContentType(contentType),
-    data: message.getData_asU8(),
-    customMetadata: message.getCustomMetadata_asU8(),
-  };
-}
-
-/** The server keeps only "is it JSON": any other content type reads back as octet-stream. */
-function storedContentType(contentType: string): ContentType {
-  return contentType === 'application/json' ? 'application/json' : 'application/octet-stream';
+  return message;
 }

@@ -21,6 +21,8 @@ export function send<Response>(call: ResponseStream<Response>, message: Response
 }
 
 /** Whether writing more is pointless: the client went away or the call already ended. */
-export function isGone(call: ResponseStream<unknown>): boolean {
+export function isGone(
+  call: Pick<ResponseStream<unknown>, 'cancelled' | 'writableEnded' | 'destroyed'>,
+): boolean {
   return call.cancelled || call.writableEnded || call.destroyed;
 }
