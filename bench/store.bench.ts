@@ -8,6 +8,8 @@
  *   EVENTSTORE_URL=esdb://… npm run bench -- --backend eventstoredb
  *                                         the log in EventStoreDB (read models, the position
  *                                         index and the checks in PostgreSQL)
+ *   npm run bench -- --peer               against Emmett's PostgreSQL store (bench/peer.bench.ts)
+ *   npm run bench -- --growth             cost per event as the log grows (bench/peer.bench.ts)
  *
  * Phases: (a) one event per append, sequential, exact expectations, after 500 unmeasured
  * warm-up appends; (b) 100 events per call
@@ -49,6 +51,18 @@ import {
 } from './support/report.js';
 import { foldNetKg, netKgByDayCategory } from './workload/net-kg-projection.js';
 import { prng, ticketEvents } from './workload/tickets.js';
+
+// `--peer` (against Emmett) and `--growth` (cost per event as the log grows) are benchmarks of
+// their own, with their own options: bench/peer.bench.ts parses and runs them.
+const mode = parseArgs({
+  options: { peer: { type: 'boolean' }, growth: { type: 'boolean' } },
+  strict: false,
+}).values;
+if (mode.peer === true || mode.growth === true) {
+  const { runPeerOrGrowth } = await import('./peer.bench.js');
+  await runPeerOrGrowth();
+  process.exit();
+}
 
 const { values: args } = parseArgs({
   options: {
