@@ -1,6 +1,7 @@
 import { canonicalJson } from '../integrity/canonical-json.js';
 import { chainHash, contentHashOfCanonical, GENESIS_HASH } from '../integrity/event-hash.js';
-import { leafHash, MerkleBuilder } from '../integrity/merkle.js';
+import { leafHash } from '../integrity/merkle.js';
+import { MerkleWindow } from '../integrity/merkle-window.js';
 import { publicKeyId, verifyText } from '../integrity/signing.js';
 import type { ChainedEvent } from '../store/port.js';
 import {
@@ -13,6 +14,7 @@ import {
   SEALS_STREAM,
   sealSigningText,
 } from './seal-events.js';
+import { StreamTips } from './stream-tips.js';
 
 export type BreakKind =
   | 'position_gap'
@@ -24,7 +26,8 @@ export type BreakKind =
   | 'seal'
   | 'key'
   | 'truncated'
-  | 'format';
+  | 'format'
+  | 'window';
 
 /** One place where the log is not what was hashed and sealed. */
 export interface Break {
@@ -72,23 +75,37 @@ export interface VerifierOptions {
    * still be in the log, or the log was cut back.
    */
   readonly heldSeals?: readonly { readonly position: number; readonly root: string }[];
-}
-
-const MAX_LISTED_BREAKS = 100;
-
-interface StreamTip {
-  revision: number;
-  hash: string;
+  /**
+   * How many of the latest Merkle leaves to keep (40 bytes each; default 2^19, 20 MiB). A seal
+   * arrives after the range it seals ends, by as many positions as were appended while it was
+   * being computed; a seal that comes more than this many positions after its range ends
+   * cannot have its root recomputed, and is a `window` break that says how large to make this.
+   */
+  readonly merkleWindow?: number;
 }
 
 /**
+ * The default Merkle window. The sealer (sealer.ts) seals up to the head it reads, so a seal
+ * lags its range by the events appended while it reads and hashes that range. Sealing every
+ * 60 s under a steady 10 000 events/s (above the HTTP ingestion measured), with the sealer at
+ * 30 000–55 000 events/s (readAll alone runs at 55 000), gives ranges of 730 000–900 000 events
+ * and lags of 130 000–300 000. A first seal over a long unsealed log, under heavy ingestion,
+ * can lag more: its `window` break says how far to raise the option.
+ */
+export const DEFAULT_MERKLE_WINDOW = 2 ** 19;
+
+const MAX_LISTED_BREAKS = 100;
+
+/**
  * Verifies a log read in position order, one event at a time (from the database or an export),
- * with memory for one tip per stream and the leaves since the last seal. Everything is
- * recomputed from the events themselves: content hashes, event hashes, links, Merkle roots,
- * signatures. The ledger's own database is not trusted for anything.
+ * in memory that does not grow with the log: about 56 bytes per stream for its tip
+ * (stream-tips.ts), and the latest `merkleWindow` Merkle leaves with a streaming tree for the
+ * older ones since the last seal (merkle-window.ts). Everything is recomputed from the events
+ * themselves: content hashes, event hashes, links, Merkle roots, signatures. The ledger's own
+ * database is not trusted for anything.
  */
 export class LogVerifier {
-  readonly #tips = new Map<string, StreamTip>();
+  readonly #tips = new StreamTips();
   readonly #breaks: Break[] = [];
   #breakCount = 0;
   readonly #notes: string[] = [];
@@ -97,8 +114,8 @@ export class LogVerifier {
   #expectedPosition: number;
   #previousEvent: ChainedEvent | undefined;
   #recordedBeforePrevious: string | undefined;
-  /** Leaves of the positions after the last verified seal, in order. */
-  #leaves: { position: number; leaf: Buffer }[] = [];
+  /** Leaves of the positions after the last seal, in order. */
+  readonly #window: MerkleWindow;
   #sealedUpTo: number;
   #lastRoot: string | null = null;
   #sealsVerified = 0;
@@ -115,6 +132,7 @@ export class LogVerifier {
     this.#expectedPosition = this.#startPosition;
     this.#sealedUpTo = this.#startPosition - 1;
     this.#verifiedUpTo = this.#startPosition - 1;
+    this.#window = new MerkleWindow(options.merkleWindow ?? DEFAULT_MERKLE_WINDOW);
     for (const publicKey of options.trustedKeys ?? []) {
       this.#trusted.set(publicKeyId(publicKey), {
         publicKey,
@@ -172,8 +190,8 @@ export class LogVerifier {
 
     this.#checkRecordedTime(event);
 
-    const tip = this.#tips.get(streamId);
-    if (tip === undefined) {
+    const tip = this.#tips.find(streamId);
+    if (tip === -1) {
       if (position < this.#startPosition || this.#startPosition === 1) {
         if (revision !== 0) {
           this.#break({
@@ -196,21 +214,23 @@ export class LogVerifier {
       }
       // else: a range export; this stream's earlier events are outside it.
     } else {
-      if (revision !== tip.revision + 1) {
+      const tipRevision = this.#tips.revisionAt(tip);
+      if (revision !== tipRevision + 1) {
         this.#break({
           kind: 'revision',
           ...at,
-          message: `revision ${revision} follows revision ${tip.revision} in the stream`,
-          expected: String(tip.revision + 1),
+          message: `revision ${revision} follows revision ${tipRevision} in the stream`,
+          expected: String(tipRevision + 1),
           found: String(revision),
         });
       }
-      if (event.previousHash !== tip.hash) {
+      const tipHash = this.#tips.hashAt(tip);
+      if (event.previousHash !== tipHash) {
         this.#break({
           kind: 'link',
           ...at,
-          message: `previous hash is not the hash of the stream's event before (revision ${tip.revision})`,
-          expected: tip.hash,
+          message: `previous hash is not the hash of the stream's event before (revision ${tipRevision})`,
+          expected: tipHash,
           found: event.previousHash,
         });
       }
@@ -235,8 +255,9 @@ export class LogVerifier {
       });
     }
     // Later links are checked against what is stored, so one altered event is one break.
-    this.#tips.set(streamId, { revision, hash: event.hash });
-    this.#leaves.push({ position, leaf: leafHash(position, event.hash) });
+    if (tip === -1) this.#tips.set(streamId, revision, event.hash);
+    else this.#tips.update(tip, revision, event.hash);
+    this.#window.push(position, leafHash(position, event.hash));
 
     if (streamId === KEYS_STREAM && event.type === SEALING_KEY_ADDED) this.#key(event);
     if (streamId === SEALS_STREAM && event.type === LOG_SEALED) this.#seal(event);
@@ -395,13 +416,26 @@ export class LogVerifier {
         found: `from ${seal.fromPosition}, previous root ${seal.previousRoot ?? 'none'}`,
       });
     }
-    const tree = new MerkleBuilder();
-    for (const l of this.#leaves)
-      if (l.position >= seal.fromPosition && l.position <= seal.toPosition) tree.push(l.leaf);
-    const root = tree.root();
-    if (
+    const tree = this.#window.rangeRoot(seal.fromPosition, seal.toPosition);
+    if (!tree.ok) {
+      verified = false;
+      const lag = event.position - seal.toPosition;
+      const window = this.#window.capacity;
+      this.#break({
+        kind: 'window',
+        ...at,
+        message:
+          lag > window
+            ? `the root over ${range} was not recomputed: the seal comes ${lag} positions after its ` +
+              `range ends, and the verification window keeps the latest ${window} leaves ` +
+              `(raise it to at least ${lag}: --merkle-window, or merkleWindow on GET /v1/audit/verify)`
+            : `the root over ${range} was not recomputed: leaves at positions ${tree.left.from}…` +
+              `${tree.left.to} had left the verification window (the latest ${window} leaves) ` +
+              'before this seal came (raise it: --merkle-window, or merkleWindow on GET /v1/audit/verify)',
+      });
+    } else if (
       tree.count !== seal.count ||
-      root !== seal.root ||
+      tree.root !== seal.root ||
       seal.count !== seal.toPosition - seal.fromPosition + 1
     ) {
       verified = false;
@@ -412,7 +446,7 @@ export class LogVerifier {
           `the events at ${range} are not the ones sealed: one was altered, removed, inserted or moved ` +
           `(${tree.count} events found, ${seal.count} sealed)`,
         expected: seal.root,
-        found: root,
+        found: tree.root,
       });
     }
     if (verified) {
@@ -424,7 +458,7 @@ export class LogVerifier {
   }
 
   #restartAfter(toPosition: number, root: string): void {
-    this.#leaves = this.#leaves.filter((l) => l.position > toPosition);
+    this.#window.restartAfter(toPosition);
     this.#sealedUpTo = toPosition;
     this.#lastRoot = root;
   }

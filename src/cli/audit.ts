@@ -32,6 +32,8 @@ Commands
                           without one, the log's first key is trusted on first use (and said so)
     --held-seal <p:root>  a seal you fetched earlier (position:root, from GET /v1/audit/seals):
                           it must still be in the log, or the log was cut back (repeatable)
+    --merkle-window <n>   Merkle leaves kept for seals that arrive after their range ends
+                          (default 524 288, about 20 MiB; a 'window' break says when to raise it)
     --json                print the whole report as JSON
   export                  write the log as NDJSON with hashes and seals
     --out <file>          where to write (default: standard output)
@@ -108,6 +110,16 @@ async function trustedKeys(values: readonly string[]): Promise<string[]> {
   );
 }
 
+/** `--merkle-window`: a whole number of leaves, at least 1. */
+function merkleWindow(value: string | undefined): { merkleWindow?: number } {
+  if (value === undefined) return {};
+  const leaves = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(leaves) || leaves < 1) {
+    throw new UsageError(`--merkle-window must be a whole number of leaves ≥ 1, not ${value}`);
+  }
+  return { merkleWindow: leaves };
+}
+
 function heldSeals(values: readonly string[]): { position: number; root: string }[] {
   return values.map((v) => {
     const match = /^(\d+):([0-9a-f]{64})$/.exec(v);
@@ -171,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
       'public-key': { type: 'string', multiple: true, default: [] },
       'held-seal': { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
+      'merkle-window': { type: 'string' },
       out: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
@@ -191,6 +204,7 @@ async function main(argv: string[]): Promise<number> {
       const options = {
         trustedKeys: await trustedKeys(values['public-key']),
         heldSeals: heldSeals(values['held-seal']),
+        ...merkleWindow(values['merkle-window']),
       };
       let report: VerificationReport;
       if (values.file !== undefined) {

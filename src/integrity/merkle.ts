@@ -31,6 +31,14 @@ export class MerkleBuilder {
     return this.#count;
   }
 
+  /** A builder in the same state that goes on by itself: O(log n), the nodes are never changed. */
+  clone(): MerkleBuilder {
+    const copy = new MerkleBuilder();
+    copy.#stack.push(...this.#stack);
+    copy.#count = this.#count;
+    return copy;
+  }
+
   push(leaf: Buffer): void {
     let node = { size: 1, hash: leaf };
     let top = this.#stack.at(-1);
