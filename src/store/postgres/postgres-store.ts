@@ -47,14 +47,26 @@ const typeParsers = {
 export function createPostgresPool(options: PostgresStoreOptions): pg.Pool {
   const schema = options.schema ?? 'ledger';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`Invalid schema name ${schema}`);
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     types: typeParsers,
     // Every connection resolves the log's tables and function in this schema.
     options: `-c search_path=${schema}`,
+    // A database that does not give a connection within this fails the request (503 with
+    // Retry-After, see store/unavailable.ts) instead of holding it until the client gives up.
+    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
   });
+  // A connection the server drops (a restart, a network cut) raises 'error' on its client and,
+  // if it sits idle, on the pool; unheard, either event would end the process. The query in
+  // flight fails by itself, and the pool opens a new connection for the next one.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
+
+/** The longest a request waits for a pooled connection (opening one included). */
+const CONNECTION_TIMEOUT_MS = 5_000;
 
 /** kysely's PostgreSQL dialect, introspecting only the ledger's schema (see SchemaIntrospector). */
 class SchemaScopedPostgresDialect extends PostgresDialect {
