@@ -83,7 +83,23 @@ export function eventIdConflict(eventId: string): ItemOutcome {
 }
 
 /** How often a batch is decided again when a concurrent writer moved one of its streams. */
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 12;
+/** The longest pause before deciding a batch again (see `ingest`). */
+const MAX_RETRY_PAUSE_MS = 500;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A report found stored in its ticket (by the id index) after the ticket was read without it:
+ * a concurrent request recorded the same report meanwhile. Decided again, it is a retry.
+ */
+class StaleTicketRead extends LedgerError {
+  constructor(streamId: string) {
+    super('LEDGER_ERR_WRONG_EXPECTED_REVISION', `Stream ${streamId} changed while it was read`, {
+      streamId,
+    });
+  }
+}
 
 interface StreamState<S> {
   state: S;
@@ -93,6 +109,54 @@ interface StreamState<S> {
   readonly byId: Map<string, RecordedEvent>;
   /** Events this batch will append to the stream. */
   readonly pending: EventToAppend[];
+}
+
+/**
+ * A correction or void decided on a revision of the ticket that is no longer its latest (this
+ * batch's earlier items count): refused with the current revision. When two stations race, the
+ * loser's append fails, its batch is decided again on the fresh ticket, and lands here.
+ */
+function staleExpectation(
+  command: WeighingCommand,
+  streamId: string,
+  ticket: StreamState<TicketState>,
+): RuleViolation | undefined {
+  if (command.type !== 'CorrectTicket' && command.type !== 'VoidTicket') return undefined;
+  const expected = command.data.expectedRevision;
+  if (expected === undefined) return undefined;
+  const latest = (ticket.expected ?? -1) + ticket.pending.length;
+  const actual = latest < 0 ? null : latest;
+  if (actual === expected) return undefined;
+  return new RuleViolation(
+    'LEDGER_ERR_WRONG_EXPECTED_REVISION',
+    `Ticket ${command.data.ticketNo} at ${command.data.siteId} is at revision ${
+      actual === null ? 'none (it does not exist)' : String(actual)
+    }, not ${expected}: it changed since it was read`,
+    'expectedRevision',
+    { streamId, expectedRevision: expected, actualRevision: actual },
+  );
+}
+
+/**
+ * Ticket stream ids join site and number with a dash, which both may contain: site `a-b`'s
+ * ticket `1` and site `a`'s ticket `b-1` share `ticket-a-b-1`. A report on a stream that holds
+ * another ticket's events is refused, never decided on that ticket's state.
+ */
+function sharedStream(
+  command: WeighingCommand,
+  ticket: StreamState<TicketState>,
+): RuleViolation | undefined {
+  const { siteId, ticketNo } = command.data;
+  for (const event of [...ticket.byId.values(), ...ticket.pending]) {
+    const other = event.data as { siteId?: unknown; ticketNo?: unknown };
+    if (other.siteId === siteId && other.ticketNo === ticketNo) continue;
+    return new RuleViolation(
+      'LEDGER_ERR_TICKET_NUMBER_REUSED',
+      `Ticket ${ticketNo} at ${siteId} would share its stream with ticket ${String(other.ticketNo)} at ${String(other.siteId)}: use another ticket number`,
+      'ticketNo',
+    );
+  }
+  return undefined;
 }
 
 /** How many of a gate stream's last events are read to find its state (see #loadGates). */
@@ -129,8 +193,13 @@ export class WeighingIngestion {
         // A concurrent writer moved a stream, or stored an id this batch meant to use: decide
         // again on fresh streams (where the id check below then names the item at fault).
         const retry =
-          error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError;
+          error instanceof WrongExpectedRevisionError ||
+          error instanceof EventIdConflictError ||
+          error instanceof StaleTicketRead;
         if (!retry || attempt >= MAX_ATTEMPTS) throw error;
+        // Writers that collided would collide again if they all came straight back: each waits
+        // a random while, longer after every loss, so that one at a time gets through.
+        await delay(Math.random() * Math.min(MAX_RETRY_PAUSE_MS, 10 * 2 ** attempt));
       }
     }
   }
@@ -170,6 +239,11 @@ export class WeighingIngestion {
       const streamId = ticketStreamId(command.data.siteId, command.data.ticketNo);
       const ticket = tickets.get(streamId);
       if (ticket === undefined) throw new Error(`ticket stream ${streamId} was not loaded`);
+      const shared = sharedStream(command, ticket);
+      if (shared !== undefined) {
+        outcomes.push({ status: 'rejected', eventId, error: shared });
+        continue;
+      }
 
       // A retry: within this batch, or of an event already stored.
       const earlier = seenInBatch.get(eventId);
@@ -195,8 +269,15 @@ export class WeighingIngestion {
         }
         continue;
       }
-      if ((usedAt.get(eventId) ?? []).some((other) => other !== streamId)) {
+      const usedIn = usedAt.get(eventId) ?? [];
+      if (usedIn.includes(streamId)) throw new StaleTicketRead(streamId);
+      if (usedIn.length > 0) {
         outcomes.push(eventIdConflict(eventId));
+        continue;
+      }
+      const stale = staleExpectation(command, streamId, ticket);
+      if (stale !== undefined) {
+        outcomes.push({ status: 'rejected', eventId, error: stale });
         continue;
       }
 
@@ -304,7 +385,8 @@ export class WeighingIngestion {
       // Events of one stream take consecutive revisions and positions (see the port).
       const fromEnd = stream.pending.length - 1 - index;
       resolved.push({
-        status: 'recorded',
+        // Idempotent: a concurrent request appended these very events first (the same report).
+        status: result.idempotent ? 'duplicate' : 'recorded',
         eventId: item.eventId,
         streamId,
         revision: result.nextExpectedRevision - fromEnd,

@@ -13,6 +13,14 @@ import {
 
 const ticketRef = { siteId: idSchema, ticketNo: ticketNoSchema };
 
+/**
+ * The ticket's revision the amendment was decided on: the revision its last answer gave, plus one
+ * per finding recorded with it. If the ticket moved since (another station corrected it first),
+ * nothing is recorded and the answer is 409 with the ticket's current revision. Left out, the
+ * amendment applies to the ticket as it is.
+ */
+const expectedRevision = z.number().int().min(0).optional();
+
 const weighIn = {
   ...ticketRef,
   direction: directionSchema.default('inbound'),
@@ -60,12 +68,14 @@ export const weighingCommandSchemas = {
     reason: z.string().min(1).max(500),
     approvedBy: z.string().min(1).max(100),
     correctedAt: offsetTimestampSchema,
+    expectedRevision,
   }),
   VoidTicket: z.object({
     ...ticketRef,
     reason: z.string().min(1).max(500),
     approvedBy: z.string().min(1).max(100),
     voidedAt: offsetTimestampSchema,
+    expectedRevision,
   }),
 } as const;
 

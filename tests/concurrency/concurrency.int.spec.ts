@@ -1,0 +1,4 @@
+import { pgliteHarness } from '../support/databases.js';
+import { describeConcurrencySuite } from './concurrency-suite.js';
+
+describeConcurrencySuite(pgliteHarness);
