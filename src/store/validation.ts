@@ -105,6 +105,9 @@ export function validateAppends(
 
 const MAX_JSON_DEPTH = 64;
 
+/** A surrogate not in a pair (with the `u` flag, a pair is one code point outside this range). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 interface Unstorable {
   /** Keys from the value's root down to the bad part, filled in on the way back up. */
   readonly path: (string | number)[];
@@ -113,7 +116,8 @@ interface Unstorable {
 
 /**
  * JSON that PostgreSQL's jsonb stores exactly as sent: finite numbers only (JSON.stringify would
- * silently turn NaN into null), no NUL characters (jsonb refuses them), bounded nesting.
+ * silently turn NaN into null), no NUL characters and no lone surrogates (jsonb refuses both),
+ * bounded nesting.
  */
 function assertStorableJson(value: unknown, field: string): void {
   const bad = findUnstorable(value, 0);
@@ -135,8 +139,9 @@ function findUnstorable(value: unknown, depth: number): Unstorable | undefined {
     case 'number':
       return Number.isFinite(value) ? undefined : { path: [], message: 'numbers must be finite' };
     case 'string':
-      return value.includes('\u0000')
-        ? { path: [], message: 'strings may not contain NUL' }
+      if (value.includes('\u0000')) return { path: [], message: 'strings may not contain NUL' };
+      return LONE_SURROGATE.test(value)
+        ? { path: [], message: 'strings may not contain a lone UTF-16 surrogate' }
         : undefined;
     case 'object': {
       if (value === null) return undefined;
@@ -153,6 +158,9 @@ function findUnstorable(value: unknown, depth: number): Unstorable | undefined {
       const record = value as Record<string, unknown>;
       for (const key of Object.keys(record)) {
         if (key.includes('\u0000')) return { path: [], message: 'keys may not contain NUL' };
+        if (LONE_SURROGATE.test(key)) {
+          return { path: [], message: 'keys may not contain a lone UTF-16 surrogate' };
+        }
         const item = record[key];
         if (item === undefined) continue;
         const bad = findUnstorable(item, depth + 1);

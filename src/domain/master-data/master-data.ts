@@ -14,10 +14,13 @@ export const idSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1–64 lower-case letters, digits or dashes');
 
-/** A Chinese plate as printed, e.g. 鲁A12345 or 鲁A·D12345 (the dot is dropped). */
+/**
+ * A Chinese plate as printed, e.g. 鲁A12345 or 鲁A·D12345 (the dot is dropped). Only ASCII letters
+ * are upper-cased: `toUpperCase` would turn ſ into S, ß into SS and ı into I, and so accept them.
+ */
 export const plateSchema = z
   .string()
-  .transform((s) => s.replace(/[·•\s]/g, '').toUpperCase())
+  .transform((s) => s.replace(/[·•\s]/g, '').replace(/[a-z]+/g, (ascii) => ascii.toUpperCase()))
   .pipe(
     z
       .string()

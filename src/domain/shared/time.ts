@@ -57,7 +57,31 @@ export function businessDay(timestamp: OffsetTimestamp, timeZone: string): strin
     });
     formatters.set(timeZone, format);
   }
-  return format.format(new Date(epochMs(timestamp)));
+  const date = new Date(epochMs(timestamp));
+  const day = format.format(date);
+  // en-CA writes years before 1000 unpadded (449-09-27) and drops the era before year 1, which
+  // would compare wrongly with YYYY-MM-DD dates (a permit from 2020 would cover year 449).
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) ? day : isoDayOfDistantYear(date, timeZone);
+}
+
+/** `YYYY-MM-DD` with the ISO year (year 0 is 1 BC), signed and six digits outside 0–9999. */
+function isoDayOfDistantYear(date: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    era: 'short',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(date);
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    parts.find((p) => p.type === type)?.value ?? '';
+  const written = Number(part('year').replace(/\D/g, ''));
+  const year = part('era') === 'BC' ? 1 - written : written;
+  const yyyy =
+    year >= 0 && year <= 9999
+      ? String(year).padStart(4, '0')
+      : `${year < 0 ? '-' : '+'}${String(Math.abs(year)).padStart(6, '0')}`;
+  return `${yyyy}-${part('month')}-${part('day')}`;
 }
 
 /** True when the name is a time zone this runtime knows (e.g. Asia/Shanghai). */
