@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import { accessMigrations, KeyStore } from '../src/access/key-store.js';
 import { buildApp } from '../src/api/app.js';
 import { parseWeighingItem } from '../src/api/weighings/weighing-items.js';
 import {
@@ -167,6 +168,7 @@ async function main() {
   const { store, db } = await openPostgresStore({ connectionString: url, schema, poolSize: 4 });
   try {
     await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, schema);
+    await migrateToLatest(db as Kysely<unknown>, 'access', accessMigrations, schema);
     const runner = new ProjectionRunner<string>({
       store,
       db: db as Kysely<unknown>,
@@ -193,14 +195,27 @@ async function main() {
             `${Math.round(head / catchUpSeconds)} events/s`,
     );
 
+    // Requests carry a key as a regulator's would (verified once, then from the cache).
+    const keys = new KeyStore(db as Kysely<unknown>);
+    const { key } = await keys.create({
+      role: 'regulator',
+      sites: [],
+      districts: [],
+      label: 'bench',
+    });
     const app = await buildApp({
       store,
       db: db as Kysely<unknown>,
       timeZone: TIME_ZONE,
+      keys,
       clock: () => Date.parse('2023-01-15T12:00:00+08:00'),
     });
     const report = (query: string) => async () => {
-      const r = await app.inject({ method: 'GET', url: `/v1/plans/jinan-2022/report${query}` });
+      const r = await app.inject({
+        method: 'GET',
+        url: `/v1/plans/jinan-2022/report${query}`,
+        headers: { authorization: `Bearer ${key}` },
+      });
       return { statusCode: r.statusCode, body: r.body };
     };
     for (let i = 0; i < 20; i++) await report('')(); // warm-up

@@ -4,6 +4,7 @@ import { Sealer } from './audit/sealer.js';
 import { ledgerProjections } from './projections/ledger-projections.js';
 import { ProjectionRunner } from './projections/runner/runner.js';
 import { ConfigurationError, parseConfig } from './runtime/config.js';
+import { announceFirstAdminKey, ensureAdminKeys } from './runtime/admin-keys.js';
 import { openLedger } from './runtime/open-ledger.js';
 
 /** How often an idle projection looks for new events (read-your-writes waits at most this). */
@@ -25,11 +26,27 @@ async function main(): Promise<void> {
     );
   }
   if (created) announceNewKey(config.LEDGER_SEAL_KEY_FILE, key.keyId, key.publicKey);
+  let firstAdminKey;
+  try {
+    firstAdminKey = await ensureAdminKeys(ledger.keys, config);
+  } catch (error) {
+    await ledger.close();
+    throw error;
+  }
+  if (firstAdminKey !== undefined) console.log(announceFirstAdminKey(firstAdminKey));
   let shuttingDown = false;
   const app = await buildApp({
     store: ledger.store,
     db: ledger.db,
     timeZone: config.LEDGER_TIMEZONE,
+    keys: ledger.keys,
+    limits: {
+      rateLimitPerMinute: config.LEDGER_RATE_LIMIT_PER_MINUTE,
+      requestTimeoutMs: config.LEDGER_REQUEST_TIMEOUT_SECONDS * 1000,
+      handlerTimeoutMs: config.LEDGER_HANDLER_TIMEOUT_SECONDS * 1000,
+      connectionTimeoutMs: config.LEDGER_CONNECTION_TIMEOUT_SECONDS * 1000,
+      corsOrigins: config.LEDGER_CORS_ORIGINS ?? [],
+    },
     logger: true,
     isShuttingDown: () => shuttingDown,
     sealer,

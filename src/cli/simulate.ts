@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { categories } from '../domain/shared/materials.js';
 import { tonnesForDisplay } from '../domain/shared/kilograms.js';
@@ -30,22 +31,42 @@ const WAIT_MS = 30_000;
  */
 
 const TIME_ZONE = 'Asia/Shanghai';
+/** Where `npm start` leaves its first admin key (the same variable and default as the server). */
+const FIRST_ADMIN_KEY_FILE = process.env.LEDGER_FIRST_ADMIN_KEY_FILE ?? './data/first-admin-key';
 const USAGE = `Usage: npm run simulate -- [options]
 
   --url <url>         the ledger's base URL (default http://127.0.0.1:3000)
   --date YYYY-MM-DD   the business day to simulate (default: yesterday in ${TIME_ZONE})
   --seed <integer>    the day's random seed (default 1); the same seed posts the same events
   --scale <number>    1 is a large city, ~12 000 t/d household waste (default 1, max ${MAX_SCALE})
+  --key <key>         an admin API key (default: $LEDGER_API_KEY, else the first admin key the
+                      ledger wrote to ${FIRST_ADMIN_KEY_FILE} when it first started)
   --help              this text
 `;
 
 class UsageError extends Error {}
+
+/** The ledger answered 401 or 403 to the key: say which key and what would work. */
+class KeyRefusedError extends Error {
+  constructor(error: LedgerHttpError, from: string) {
+    super(
+      error.status === 401
+        ? `The ledger refused the API key from ${from} (401: unknown, malformed or revoked). ` +
+            'Pass --key <key> or set LEDGER_API_KEY to a valid key; a ledger started afresh ' +
+            `writes a new first admin key to ${FIRST_ADMIN_KEY_FILE}.`
+        : `The API key from ${from} may not do this (403): ${error.message}. ` +
+            'The simulator registers master data, which needs an admin key ' +
+            '(`npm run keys -- create --role admin`).',
+    );
+  }
+}
 
 interface Options {
   readonly url: string;
   readonly date: string;
   readonly seed: number;
   readonly scale: number;
+  readonly key: string | undefined;
 }
 
 function parseOptions(argv: readonly string[], today: string): Options | 'help' {
@@ -60,6 +81,7 @@ function parseOptions(argv: readonly string[], today: string): Options | 'help' 
         date: { type: 'string' },
         seed: { type: 'string', default: '1' },
         scale: { type: 'string', default: '1' },
+        key: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -94,7 +116,7 @@ function parseOptions(argv: readonly string[], today: string): Options | 'help' 
   if (!Number.isFinite(scale) || scale <= 0 || scale > MAX_SCALE) {
     throw new UsageError(`--scale must be a number above 0 and at most ${MAX_SCALE}`);
   }
-  return { url: url.href.replace(/\/+$/, ''), date, seed, scale };
+  return { url: url.href.replace(/\/+$/, ''), date, seed, scale, key: values.key };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +219,24 @@ function describeProblem(p: PostSummary['rejections'][number]): string {
   return `  #${p.index} ${p.type} ${p.eventId}: ${what.length > 0 ? what.join(' — ') : JSON.stringify(problem)}`;
 }
 
+/** The key to post with: --key, else LEDGER_API_KEY, else the first admin key's file. */
+async function apiKey(option: string | undefined): Promise<{ key: string; from: string }> {
+  if (option !== undefined && option !== '') return { key: option, from: '--key' };
+  const env = process.env.LEDGER_API_KEY;
+  if (env !== undefined && env !== '') return { key: env, from: 'LEDGER_API_KEY' };
+  try {
+    const key = (await readFile(FIRST_ADMIN_KEY_FILE, 'utf8')).trim();
+    if (key !== '') return { key, from: FIRST_ADMIN_KEY_FILE };
+  } catch {
+    // No file: said below.
+  }
+  throw new UsageError(
+    `No API key: pass --key <key>, set LEDGER_API_KEY, or start the ledger once on this machine ` +
+      `(a fresh ledger writes its first admin key to ${FIRST_ADMIN_KEY_FILE}). ` +
+      'Master data needs an admin key: `npm run keys -- create --role admin`.',
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -207,6 +247,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { url, date, seed, scale } = options;
+  const { key, from } = await apiKey(options.key);
 
   // One quick attempt first, so a ledger that is not running is reported at once.
   const health = await ledgerClient({ url, maxAttempts: 1, timeoutMs: 5_000 }).send(
@@ -227,7 +268,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const bar = progressBar(process.stderr);
   let summary: PostSummary;
   try {
-    summary = await postCityDay(day, { url, onProgress: (p) => bar.update(p) });
+    summary = await postCityDay(day, { url, apiKey: key, onProgress: (p) => bar.update(p) });
+  } catch (error) {
+    if (error instanceof LedgerHttpError && (error.status === 401 || error.status === 403)) {
+      throw new KeyRefusedError(error, from);
+    }
+    throw error;
   } finally {
     bar.end();
   }
@@ -241,10 +287,12 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`Waiting for the tonnage read model to reach position ${position}…\n`);
   }
   const path = `/v1/tonnage?${query.toString()}`;
-  const tonnage = await ledgerClient({ url, maxAttempts: 4, timeoutMs: WAIT_MS + 30_000 }).send(
-    'GET',
-    path,
-  );
+  const tonnage = await ledgerClient({
+    url,
+    apiKey: key,
+    maxAttempts: 4,
+    timeoutMs: WAIT_MS + 30_000,
+  }).send('GET', path);
   if (tonnage.status !== 200) {
     throw new LedgerHttpError('GET', `${url}${path}`, tonnage.status, tonnage.text);
   }
@@ -289,6 +337,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n\n${USAGE}`);
       process.exitCode = 64;
+    } else if (error instanceof KeyRefusedError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 1;
     } else if (error instanceof LedgerUnreachableError) {
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 1;

@@ -1,5 +1,21 @@
 import { z } from 'zod';
+import { API_KEY_PATTERN, API_KEY_SHAPE } from '../access/api-key.js';
 import { isKnownTimeZone } from '../domain/shared/time.js';
+
+/** `https://dashboard.example.org`, `http://127.0.0.1:5173`: a scheme, a host, maybe a port. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+const splitList = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+/** A whole number from min to max, with one message for every way of getting it wrong. */
+const wholeNumber = (min: number, max: number, unit: string) => {
+  const message = `must be a whole number from ${min} to ${max} ${unit}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+};
 
 /** Everything the ledger reads from its environment, parsed once at start. */
 export const configSchema = z
@@ -41,6 +57,33 @@ export const configSchema = z
     LEDGER_SEAL_KEY_FILE: z.string().min(1).default('./data/seal-key.pem'),
     /** Seconds between automatic seals of the log; 0 turns the periodic seal off. */
     LEDGER_SEAL_EVERY_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    /**
+     * Where the first admin key is written (mode 0600) when the ledger starts with no key at
+     * all, so that `npm run simulate` on the same machine finds it.
+     */
+    LEDGER_FIRST_ADMIN_KEY_FILE: z.string().min(1).default('./data/first-admin-key'),
+    /** An admin key the ledger makes sure exists at start (scripts, CI, containers). */
+    LEDGER_ADMIN_KEY: z
+      .string()
+      .regex(API_KEY_PATTERN, `must be an API key: ${API_KEY_SHAPE}`)
+      .optional(),
+    /** Requests per minute per API key (per address without one). */
+    LEDGER_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 10_000_000, 'requests').default(6000),
+    /** Seconds a client has to send a whole request (headers and body). */
+    LEDGER_REQUEST_TIMEOUT_SECONDS: wholeNumber(1, 3600, 'seconds').default(30),
+    /** Seconds the ledger has to answer a request (verification and export: an hour). */
+    LEDGER_HANDLER_TIMEOUT_SECONDS: wholeNumber(1, 3600, 'seconds').default(120),
+    /** Seconds a connection may stay silent before it is closed; 0: no limit. */
+    LEDGER_CONNECTION_TIMEOUT_SECONDS: wholeNumber(0, 86_400, 'seconds (0: no limit)').default(0),
+    /** Comma-separated origins allowed to call the API from a browser; unset: CORS off. */
+    LEDGER_CORS_ORIGINS: z
+      .string()
+      .refine((value) => {
+        const origins = splitList(value);
+        return origins.length > 0 && origins.every((origin) => ORIGIN.test(origin));
+      }, 'must be comma-separated origins such as https://dashboard.example.org,http://127.0.0.1:5173')
+      .transform(splitList)
+      .optional(),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   })

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
+import { accessMigrations, KeyStore } from '../access/key-store.js';
 import { projectionMigrations } from '../projections/runner/checkpoints.js';
 import { openPGliteStore } from '../store/pglite/pglite-store.js';
 import type { EventStore } from '../store/port.js';
@@ -12,6 +13,8 @@ export interface Ledger {
   readonly store: EventStore;
   /** The database holding the read models and projection checkpoints. */
   readonly db: Kysely<unknown>;
+  /** The API keys, kept in `db` (one key store per ledger, whatever holds the log). */
+  readonly keys: KeyStore;
   /** A line saying where the data lives, for the start-up banner. */
   readonly description: string;
   close(): Promise<void>;
@@ -26,20 +29,22 @@ export async function openLedger(config: LedgerConfig): Promise<Ledger> {
       connectionString: config.DATABASE_URL,
       schema,
     });
-    await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, schema);
+    await migrateReadModels(db as Kysely<unknown>, schema);
     return {
       store,
       db: db as Kysely<unknown>,
+      keys: new KeyStore(db as Kysely<unknown>),
       description: `PostgreSQL ${redact(config.DATABASE_URL)}, schema ${schema}`,
       close: () => store.close(),
     };
   }
   await mkdir(config.LEDGER_DATA_DIR, { recursive: true });
   const { store, db } = await openPGliteStore({ dataDir: config.LEDGER_DATA_DIR });
-  await migrateToLatest(db as Kysely<unknown>, 'projections', projectionMigrations, 'public');
+  await migrateReadModels(db as Kysely<unknown>, 'public');
   return {
     store,
     db: db as Kysely<unknown>,
+    keys: new KeyStore(db as Kysely<unknown>),
     description: `embedded PGlite in ${config.LEDGER_DATA_DIR}`,
     close: () => store.close(),
   };
@@ -52,7 +57,7 @@ export async function openLedger(config: LedgerConfig): Promise<Ledger> {
 async function openOnEventStoreDb(config: LedgerConfig, eventStoreUrl: string): Promise<Ledger> {
   const readModels = await openReadModelDatabase(config);
   try {
-    await migrateToLatest(readModels.db, 'projections', projectionMigrations, readModels.schema);
+    await migrateReadModels(readModels.db, readModels.schema);
     const store = await openEventStoreDbStore({
       connectionString: eventStoreUrl,
       db: readModels.db,
@@ -62,6 +67,7 @@ async function openOnEventStoreDb(config: LedgerConfig, eventStoreUrl: string): 
     return {
       store,
       db: readModels.db,
+      keys: new KeyStore(readModels.db),
       description:
         `EventStoreDB ${redact(eventStoreUrl)} (streams ${config.LEDGER_ESDB_NAMESPACE}:*), ` +
         `read models in ${readModels.description}`,
@@ -101,6 +107,12 @@ async function openReadModelDatabase(config: LedgerConfig): Promise<{
     description: `embedded PGlite in ${config.LEDGER_DATA_DIR}`,
     close: () => store.close(),
   };
+}
+
+/** The read models' part of the schema: projection checkpoints and the API keys. */
+async function migrateReadModels(db: Kysely<unknown>, schema: string): Promise<void> {
+  await migrateToLatest(db, 'projections', projectionMigrations, schema);
+  await migrateToLatest(db, 'access', accessMigrations, schema);
 }
 
 /** Hides a password in a connection string before it is printed. */

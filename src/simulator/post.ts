@@ -72,6 +72,8 @@ export interface PostSummary {
 export interface PostOptions {
   /** Base URL of the ledger, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
+  /** Sent as `Authorization: Bearer <key>`: master data needs an admin key. */
+  readonly apiKey?: string;
   readonly batchSize?: number;
   /** Attempts per request, the first included, before giving up on network errors and 5xx. */
   readonly maxAttempts?: number;
@@ -139,32 +141,46 @@ interface Sender {
 
 /** A small HTTP client for the ledger with bounded, exponential retries. */
 export function ledgerClient(
-  options: Pick<PostOptions, 'url' | 'maxAttempts' | 'retryDelayMs' | 'timeoutMs' | 'fetch'>,
+  options: Pick<
+    PostOptions,
+    'url' | 'apiKey' | 'maxAttempts' | 'retryDelayMs' | 'timeoutMs' | 'fetch'
+  >,
 ): Sender {
   const base = options.url.replace(/\/+$/, '');
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const retryDelayMs = options.retryDelayMs ?? 250;
   const timeoutMs = options.timeoutMs ?? 120_000;
   const doFetch = options.fetch ?? fetch;
+  const authorization: Record<string, string> =
+    options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
   return {
     async send(method, path, body) {
       const url = `${base}${path}`;
       let lastError: unknown;
       let lastAnswer: { status: number; text: string } | undefined;
+      /** What a 429 asked for (Retry-After), at most a minute: the rate limit's window. */
+      let retryAfterMs = 0;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        if (attempt > 1) await sleep(retryDelayMs * 2 ** (attempt - 2));
+        if (attempt > 1) await sleep(Math.max(retryAfterMs, retryDelayMs * 2 ** (attempt - 2)));
+        retryAfterMs = 0;
         try {
           const response = await doFetch(url, {
             method,
             headers:
               body === undefined
-                ? { accept: 'application/json' }
-                : { accept: 'application/json', 'content-type': 'application/json' },
+                ? { accept: 'application/json', ...authorization }
+                : {
+                    accept: 'application/json',
+                    'content-type': 'application/json',
+                    ...authorization,
+                  },
             ...(body === undefined ? {} : { body: JSON.stringify(body) }),
             signal: AbortSignal.timeout(timeoutMs),
           });
           const text = await response.text();
           if (response.status >= 500 || response.status === 429) {
+            const retryAfter = Number(response.headers.get('retry-after'));
+            if (Number.isFinite(retryAfter)) retryAfterMs = Math.min(60, retryAfter) * 1000;
             lastAnswer = { status: response.status, text };
             lastError = undefined;
             continue;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
+import { authorization, buildTestApp } from '../support/access.js';
 import { pgliteHarness, type OpenedStore } from '../support/databases.js';
 
 describe('HTTP API skeleton (PGlite)', () => {
@@ -15,23 +15,31 @@ describe('HTTP API skeleton (PGlite)', () => {
       [{ id: '0b7c2a52-3f1d-4c55-9a0e-0d1f5a3c9e01', type: 'Probe', data: {} }],
       { expectedRevision: 'no_stream' },
     );
-    const app = await buildApp({
+    const app = await buildTestApp({
       store: opened.store,
       db: opened.db as never,
       timeZone: 'Asia/Shanghai',
     });
-    const response = await app.inject({ method: 'GET', url: '/health' });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: authorization(app),
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok', headPosition: 1 });
   });
 
   it('answers an unknown route with problem+json', async () => {
-    const app = await buildApp({
+    const app = await buildTestApp({
       store: opened.store,
       db: opened.db as never,
       timeZone: 'Asia/Shanghai',
     });
-    const response = await app.inject({ method: 'GET', url: '/nowhere' });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/nowhere',
+      headers: authorization(app),
+    });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json()).toEqual({
@@ -48,12 +56,16 @@ describe('HTTP API skeleton (PGlite)', () => {
       ...opened.store,
       headPosition: () => Promise.reject(new Error('SELECT secret FROM x')),
     };
-    const app = await buildApp({
+    const app = await buildTestApp({
       store: failing,
       db: opened.db as never,
       timeZone: 'Asia/Shanghai',
     });
-    const response = await app.inject({ method: 'GET', url: '/health' });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: authorization(app),
+    });
     expect(response.statusCode).toBe(500);
     expect(response.json()).toEqual({
       type: 'https://waste-ledger.example/problems/ledger-err-internal',

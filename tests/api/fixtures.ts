@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
 import type { District, Site, Vehicle } from '../../src/domain/master-data/master-data.js';
 import type { Load } from '../../src/domain/shared/materials.js';
 import type { Destination, Origin } from '../../src/domain/weighing/events.js';
@@ -8,6 +7,7 @@ import { dailyTonnage } from '../../src/projections/daily-tonnage/projection.js'
 import { tonnageResponseSchema } from '../../src/api/tonnage/tonnage-routes.js';
 import { ProjectionRunner } from '../../src/projections/runner/runner.js';
 import { openProjectionDb, type ProjectionDb } from '../projections/fixtures.js';
+import { authorization, buildTestApp } from '../support/access.js';
 import type { StoreHarness } from '../support/databases.js';
 
 export const TIME_ZONE = 'Asia/Shanghai';
@@ -24,7 +24,7 @@ export interface Api {
 
 export async function openApi(harness: StoreHarness): Promise<Api> {
   const ledger = await openProjectionDb(harness);
-  const app = await buildApp({ store: ledger.store, db: ledger.db, timeZone: TIME_ZONE });
+  const app = await buildTestApp({ store: ledger.store, db: ledger.db, timeZone: TIME_ZONE });
   const runner = new ProjectionRunner<string>({
     store: ledger.store,
     db: ledger.db,
@@ -78,8 +78,14 @@ export interface Json {
   readonly body: unknown;
 }
 
-export async function post(app: FastifyInstance, url: string, payload: unknown): Promise<Json> {
-  const response = await app.inject({ method: 'POST', url, payload: payload as object });
+/** Requests are sent with the app's test admin key unless `headers` says otherwise. */
+export async function post(
+  app: FastifyInstance,
+  url: string,
+  payload: unknown,
+  headers: Record<string, string> = authorization(app),
+): Promise<Json> {
+  const response = await app.inject({ method: 'POST', url, payload: payload as object, headers });
   return {
     statusCode: response.statusCode,
     contentType: response.headers['content-type'] as string | undefined,
@@ -87,8 +93,12 @@ export async function post(app: FastifyInstance, url: string, payload: unknown):
   };
 }
 
-export async function get(app: FastifyInstance, url: string): Promise<Json> {
-  const response = await app.inject({ method: 'GET', url });
+export async function get(
+  app: FastifyInstance,
+  url: string,
+  headers: Record<string, string> = authorization(app),
+): Promise<Json> {
+  const response = await app.inject({ method: 'GET', url, headers });
   return {
     statusCode: response.statusCode,
     contentType: response.headers['content-type'] as string | undefined,

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
+import { authorization, buildTestApp } from '../support/access.js';
 import { exportEventLine } from '../../src/audit/export-format.js';
 import {
   keyEndorsementText,
@@ -83,7 +83,7 @@ async function rootOf(store: EventStore, from: number, to: number): Promise<stri
 }
 
 async function raw(app: FastifyInstance, method: 'GET' | 'POST', url: string) {
-  const response = await app.inject({ method, url });
+  const response = await app.inject({ method, url, headers: authorization(app) });
   return {
     statusCode: response.statusCode,
     contentType: response.headers['content-type'] as string | undefined,
@@ -105,7 +105,7 @@ export function describeAuditApiSuite(harness: StoreHarness): void {
     const seals: SealEntry[] = [];
 
     const build = (s?: Sealer) =>
-      buildApp({
+      buildTestApp({
         store: opened.store,
         db: opened.db as never,
         timeZone: TIME_ZONE,

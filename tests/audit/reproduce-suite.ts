@@ -13,7 +13,7 @@ import { FoldedLog } from '../../src/audit/reproduce/folded-log.js';
 import type { ComplianceReport } from '../../src/compliance/compliance-report.js';
 import type { IndicatorFigures } from '../../src/domain/compliance/indicators.js';
 import type { EventStore, JsonObject, RecordedEvent } from '../../src/store/port.js';
-import { buildApp } from '../../src/api/app.js';
+import { buildTestApp } from '../support/access.js';
 import { complianceFactsProjection } from '../../src/projections/compliance-facts/projection.js';
 import { ProjectionRunner } from '../../src/projections/runner/runner.js';
 import {
@@ -929,7 +929,7 @@ export function describeReproduceSuite(harness: StoreHarness): void {
 
     beforeAll(async () => {
       ledger = await openProjectionDb(harness);
-      const app = await buildApp({
+      const app = await buildTestApp({
         store: ledger.store,
         db: ledger.db,
         timeZone: TIME_ZONE,

@@ -4,6 +4,7 @@ import type {
   ComputedIndicators,
 } from '../../src/compliance/compliance-report.js';
 import { delay } from '../projections/fixtures.js';
+import { authorization } from '../support/access.js';
 import { pgliteHarness, postgresAvailable, postgresHarness } from '../support/databases.js';
 import {
   correct,
@@ -940,7 +941,11 @@ describe.each([
           districtId: d.districtId,
           format: 'csv',
         });
-        const response = await api.app.inject({ method: 'GET', url });
+        const response = await api.app.inject({
+          method: 'GET',
+          url,
+          headers: authorization(api.app),
+        });
         expect(response.statusCode).toBe(200);
         expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
         expect(response.body.startsWith('\uFEFF')).toBe(true);

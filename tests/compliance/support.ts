@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
 import type { Site, Vehicle } from '../../src/domain/master-data/master-data.js';
 import type { Load } from '../../src/domain/shared/materials.js';
 import type { Origin } from '../../src/domain/weighing/events.js';
 import { complianceFacts } from '../../src/projections/compliance-facts/projection.js';
 import { ProjectionRunner } from '../../src/projections/runner/runner.js';
 import { openProjectionDb, type ProjectionDb } from '../projections/fixtures.js';
+import { buildTestApp } from '../support/access.js';
 import type { StoreHarness } from '../support/databases.js';
 import {
   districtBody,
@@ -44,7 +44,7 @@ export interface ComplianceApi {
 
 export async function openComplianceApi(harness: StoreHarness): Promise<ComplianceApi> {
   const ledger = await openProjectionDb(harness);
-  const app = await buildApp({
+  const app = await buildTestApp({
     store: ledger.store,
     db: ledger.db,
     timeZone: TIME_ZONE,

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
 import type { Vehicle } from '../../src/domain/master-data/master-data.js';
 import { findings } from '../../src/projections/findings/projection.js';
 import { complianceFacts } from '../../src/projections/compliance-facts/projection.js';
@@ -28,6 +27,7 @@ import {
   type Report,
 } from '../api/fixtures.js';
 import { openProjectionDb, type ProjectionDb } from '../projections/fixtures.js';
+import { buildTestApp } from '../support/access.js';
 import {
   pgliteHarness,
   postgresAvailable,
@@ -49,7 +49,7 @@ interface FindingsApi {
 
 async function openFindingsApi(harness: StoreHarness): Promise<FindingsApi> {
   const ledger = await openProjectionDb(harness);
-  const app = await buildApp({ store: ledger.store, db: ledger.db, timeZone: TIME_ZONE });
+  const app = await buildTestApp({ store: ledger.store, db: ledger.db, timeZone: TIME_ZONE });
   const runner = new ProjectionRunner<string>({
     store: ledger.store,
     db: ledger.db,

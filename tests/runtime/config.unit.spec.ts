@@ -10,6 +10,11 @@ describe('configuration', () => {
       LEDGER_TIMEZONE: 'Asia/Shanghai',
       LEDGER_SEAL_KEY_FILE: './data/seal-key.pem',
       LEDGER_SEAL_EVERY_SECONDS: 60,
+      LEDGER_FIRST_ADMIN_KEY_FILE: './data/first-admin-key',
+      LEDGER_RATE_LIMIT_PER_MINUTE: 6000,
+      LEDGER_REQUEST_TIMEOUT_SECONDS: 30,
+      LEDGER_HANDLER_TIMEOUT_SECONDS: 120,
+      LEDGER_CONNECTION_TIMEOUT_SECONDS: 0,
       HOST: '127.0.0.1',
       PORT: 3000,
     });
@@ -26,6 +31,11 @@ describe('configuration', () => {
       LEDGER_TIMEZONE: 'Asia/Shanghai',
       LEDGER_SEAL_KEY_FILE: './data/seal-key.pem',
       LEDGER_SEAL_EVERY_SECONDS: 60,
+      LEDGER_FIRST_ADMIN_KEY_FILE: './data/first-admin-key',
+      LEDGER_RATE_LIMIT_PER_MINUTE: 6000,
+      LEDGER_REQUEST_TIMEOUT_SECONDS: 30,
+      LEDGER_HANDLER_TIMEOUT_SECONDS: 120,
+      LEDGER_CONNECTION_TIMEOUT_SECONDS: 0,
       HOST: '127.0.0.1',
       PORT: 8080,
     });
@@ -64,6 +74,45 @@ describe('configuration', () => {
   it('refuses an unknown time zone', () => {
     expect(() => parseConfig({ LEDGER_TIMEZONE: 'Mars/Olympus' })).toThrow(
       'Invalid configuration:\n  LEDGER_TIMEZONE: must be an IANA time zone such as Asia/Shanghai',
+    );
+  });
+
+  it('takes an admin key, limits and CORS origins', () => {
+    const key = `wl_0123456789abcdef_${'A'.repeat(43)}`;
+    const config = parseConfig({
+      LEDGER_ADMIN_KEY: key,
+      LEDGER_RATE_LIMIT_PER_MINUTE: '120',
+      LEDGER_REQUEST_TIMEOUT_SECONDS: '10',
+      LEDGER_HANDLER_TIMEOUT_SECONDS: '600',
+      LEDGER_CONNECTION_TIMEOUT_SECONDS: '900',
+      LEDGER_CORS_ORIGINS: 'https://dashboard.example.org, http://127.0.0.1:5173',
+    });
+    expect(config).toMatchObject({
+      LEDGER_ADMIN_KEY: key,
+      LEDGER_RATE_LIMIT_PER_MINUTE: 120,
+      LEDGER_REQUEST_TIMEOUT_SECONDS: 10,
+      LEDGER_HANDLER_TIMEOUT_SECONDS: 600,
+      LEDGER_CONNECTION_TIMEOUT_SECONDS: 900,
+      LEDGER_CORS_ORIGINS: ['https://dashboard.example.org', 'http://127.0.0.1:5173'],
+    });
+  });
+
+  it('explains a wrong admin key, limit or origin', () => {
+    expect(() =>
+      parseConfig({
+        LEDGER_ADMIN_KEY: 'secret',
+        LEDGER_RATE_LIMIT_PER_MINUTE: '0',
+        LEDGER_REQUEST_TIMEOUT_SECONDS: 'soon',
+        LEDGER_CONNECTION_TIMEOUT_SECONDS: '1.5',
+        LEDGER_CORS_ORIGINS: 'dashboard.example.org',
+      }),
+    ).toThrow(
+      'Invalid configuration:\n' +
+        '  LEDGER_ADMIN_KEY: must be an API key: wl_<16 hex digits>_<43 base64url characters>\n' +
+        '  LEDGER_RATE_LIMIT_PER_MINUTE: must be a whole number from 1 to 10000000 requests\n' +
+        '  LEDGER_REQUEST_TIMEOUT_SECONDS: must be a whole number from 1 to 3600 seconds\n' +
+        '  LEDGER_CONNECTION_TIMEOUT_SECONDS: must be a whole number from 0 to 86400 seconds (0: no limit)\n' +
+        '  LEDGER_CORS_ORIGINS: must be comma-separated origins such as https://dashboard.example.org,http://127.0.0.1:5173',
     );
   });
 

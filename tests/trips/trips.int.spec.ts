@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
 import {
   expectRefused,
   headPosition,
@@ -13,6 +12,7 @@ import {
   type Report,
 } from '../api/fixtures.js';
 import { openProjectionDb, type ProjectionDb } from '../projections/fixtures.js';
+import { buildTestApp } from '../support/access.js';
 import { pgliteHarness, postgresAvailable, postgresHarness } from '../support/databases.js';
 
 const postgres = await postgresAvailable();
@@ -137,7 +137,7 @@ describe.each([
   beforeAll(async () => {
     if (skip) return;
     ledger = await openProjectionDb(harness);
-    app = await buildApp({ store: ledger.store, db: ledger.db, timeZone: TIME_ZONE });
+    app = await buildTestApp({ store: ledger.store, db: ledger.db, timeZone: TIME_ZONE });
   });
   afterAll(async () => {
     if (skip) return;

@@ -7,6 +7,8 @@ import { SEALS_STREAM, logSealedSchema } from '../../audit/seal-events.js';
 import { LedgerError } from '../../domain/errors/catalogue.js';
 import { publicKeyPem } from '../../integrity/signing.js';
 import type { EventStore } from '../../store/port.js';
+import { access } from '../access/policies.js';
+import { LOG_READ_TIMEOUT_MS } from '../limits/limits.js';
 
 export interface AuditRouteDependencies {
   readonly store: EventStore;
@@ -25,6 +27,8 @@ const sealEntrySchema = z.object({ position: z.number().int(), seal: logSealedSc
 const heldSeal = z
   .string()
   .regex(/^\d+:[0-9a-f]{64}$/, 'must be position:root, the root as 64 hex digits')
+  // A position past 2^53 would be read as another one, and the answer would misquote it.
+  .refine((v) => Number.isSafeInteger(Number(v.split(':')[0])), 'the position is too large')
   .transform((v) => {
     const [position, root] = v.split(':') as [string, string];
     return { position: Number(position), root };
@@ -37,6 +41,8 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRouteDepend
   api.get(
     '/v1/audit/keys',
     {
+      // Public on purpose: anyone may check a seal or an export against the ledger's keys.
+      config: { access: access.public },
       schema: {
         tags: ['audit'],
         summary:
@@ -58,6 +64,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRouteDepend
   api.get(
     '/v1/audit/seals',
     {
+      config: { access: access.audit },
       schema: {
         tags: ['audit'],
         summary: 'The latest seals, newest first: keep one to detect a log cut back later',
@@ -79,6 +86,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRouteDepend
   api.post(
     '/v1/audit/seals',
     {
+      config: { access: access.audit },
       schema: {
         tags: ['audit'],
         summary: 'Seal the log now (the server also seals periodically)',
@@ -114,6 +122,8 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRouteDepend
   api.get(
     '/v1/audit/verify',
     {
+      config: { access: access.audit },
+      handlerTimeout: LOG_READ_TIMEOUT_MS,
       schema: {
         tags: ['audit'],
         summary: 'Recompute every hash chain, Merkle root and signature in the log',
@@ -123,20 +133,35 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRouteDepend
         querystring: z.object({
           publicKey: z.union([z.string(), z.array(z.string())]).optional(),
           heldSeal: z.union([heldSeal, z.array(heldSeal)]).optional(),
+          merkleWindow: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(2 ** 24)
+            .optional()
+            .describe(
+              'Merkle leaves kept for seals that arrive after their range ends (default 524 288); a window break says when to raise it',
+            ),
         }),
       },
     },
     async (request) => {
-      const { publicKey, heldSeal: held } = request.query;
+      const { publicKey, heldSeal: held, merkleWindow } = request.query;
       const trustedKeys = publicKey === undefined ? [] : [publicKey].flat();
       const heldSeals = held === undefined ? [] : [held].flat();
-      return verifyStore(deps.store, { trustedKeys, heldSeals });
+      return verifyStore(deps.store, {
+        trustedKeys,
+        heldSeals,
+        ...(merkleWindow === undefined ? {} : { merkleWindow }),
+      });
     },
   );
 
   api.get(
     '/v1/audit/export',
     {
+      config: { access: access.audit },
+      handlerTimeout: LOG_READ_TIMEOUT_MS,
       schema: {
         tags: ['audit'],
         summary: 'The log (or a range of positions) as NDJSON with hashes and seals, streamed',

@@ -8,6 +8,9 @@ import type { ComplianceIndicators, Moment } from '../../compliance/compliance-r
 import { findPlan } from '../../compliance/compliance-report.js';
 import { indicatorIdSchema } from '../../domain/compliance/plans.js';
 import { ruleLabelSchema } from '../../domain/compliance/rules.js';
+import { assertDistrictInScope } from '../../access/scope.js';
+import { principalOf } from '../access/access-control.js';
+import { access } from '../access/policies.js';
 import { reportCsv, seriesCsv } from './report-csv.js';
 
 const momentQuery = {
@@ -43,6 +46,7 @@ export function registerComplianceRoutes(
   api.get(
     '/v1/plans',
     {
+      config: { access: access.reference },
       schema: {
         tags: ['compliance'],
         description: 'The plans the ledger judges, with their targets.',
@@ -54,6 +58,7 @@ export function registerComplianceRoutes(
   api.get(
     '/v1/plans/:planId',
     {
+      config: { access: access.reference },
       schema: {
         tags: ['compliance'],
         description:
@@ -67,6 +72,7 @@ export function registerComplianceRoutes(
   api.get(
     '/v1/rules',
     {
+      config: { access: access.reference },
       schema: {
         tags: ['compliance'],
         description:
@@ -79,6 +85,7 @@ export function registerComplianceRoutes(
   api.get(
     '/v1/indicators',
     {
+      config: { access: access.read },
       schema: {
         tags: ['compliance'],
         description:
@@ -90,6 +97,7 @@ export function registerComplianceRoutes(
     },
     async (request) => {
       const q = request.query;
+      assertDistrictInScope(principalOf(request), q.districtId);
       return deps.indicators.compute({
         from: q.from,
         to: q.to,
@@ -105,6 +113,7 @@ export function registerComplianceRoutes(
   api.get(
     '/v1/indicators/series',
     {
+      config: { access: access.read },
       schema: {
         tags: ['compliance'],
         description:
@@ -123,6 +132,7 @@ export function registerComplianceRoutes(
     },
     async (request, reply) => {
       const q = request.query;
+      assertDistrictInScope(principalOf(request), q.districtId);
       const series = await deps.indicators.series({
         indicator: q.indicator,
         interval: q.interval,
@@ -149,6 +159,7 @@ export function registerComplianceRoutes(
   api.get(
     '/v1/plans/:planId/report',
     {
+      config: { access: access.read },
       schema: {
         tags: ['compliance'],
         description:
@@ -166,6 +177,7 @@ export function registerComplianceRoutes(
     },
     async (request, reply) => {
       const q = request.query;
+      assertDistrictInScope(principalOf(request), q.districtId);
       const report = await deps.indicators.report(request.params.planId, {
         from: q.from,
         to: q.to,

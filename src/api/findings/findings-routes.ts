@@ -14,6 +14,9 @@ import type { MasterData } from '../../ingestion/master-data.js';
 import { businessDay } from '../../domain/shared/time.js';
 import { findingKinds, queryFindings, type FindingKind } from '../../projections/findings/query.js';
 import { waitForCheckpoint } from '../../projections/runner/wait.js';
+import { assertDistrictInScope } from '../../access/scope.js';
+import { principalOf } from '../access/access-control.js';
+import { access } from '../access/policies.js';
 
 const querySchema = z
   .object({
@@ -46,6 +49,7 @@ export function registerFindingsRoutes(
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/findings',
     {
+      config: { access: access.read },
       schema: {
         tags: ['findings'],
         description:
@@ -55,6 +59,7 @@ export function registerFindingsRoutes(
     },
     async (request) => {
       const q = request.query;
+      assertDistrictInScope(principalOf(request), q.districtId);
       const checkpoint = await waitForCheckpoint(db, findings.name, q.minPosition ?? 0, q.waitMs);
       if (q.minPosition !== undefined && checkpoint < q.minPosition) {
         throw new LedgerError(

@@ -9,6 +9,8 @@ import {
   vehicleSchema,
 } from '../../domain/master-data/master-data.js';
 import type { MasterData, Recorded } from '../../ingestion/master-data.js';
+import { principalOf } from '../access/access-control.js';
+import { access } from '../access/policies.js';
 
 const recordedSchema = z.object({
   streamId: z.string(),
@@ -20,17 +22,17 @@ const recordedSchema = z.object({
 /** Districts, sites and vehicles: registered once (the same body again is a no-op), then read. */
 export function registerMasterDataRoutes(app: FastifyInstance, masterData: MasterData): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const actor = 'api';
 
   /** One POST route per kind: 201 when registered, 200 when the same body was already. */
   const registration = <S extends z.ZodType>(
     path: string,
     body: S,
-    register: (value: z.infer<S>) => Promise<Recorded>,
+    register: (value: z.infer<S>, actor: string) => Promise<Recorded>,
   ) =>
     api.post(
       path,
       {
+        config: { access: access.admin },
         schema: {
           tags: ['master data'],
           body,
@@ -38,16 +40,22 @@ export function registerMasterDataRoutes(app: FastifyInstance, masterData: Maste
         },
       },
       async (request, reply) => {
-        const recorded = await register(request.body as z.infer<S>);
+        // The key that registered it is the event's actor.
+        const recorded = await register(request.body as z.infer<S>, principalOf(request).keyId);
         return reply.status(recorded.duplicate ? 200 : 201).send(recorded);
       },
     );
-  registration('/v1/districts', districtSchema, (d) => masterData.registerDistrict(d, actor));
-  registration('/v1/sites', siteSchema, (site) => masterData.registerSite(site, actor));
-  registration('/v1/vehicles', vehicleSchema, (v) => masterData.registerVehicle(v, actor));
+  registration('/v1/districts', districtSchema, (d, actor) =>
+    masterData.registerDistrict(d, actor),
+  );
+  registration('/v1/sites', siteSchema, (site, actor) => masterData.registerSite(site, actor));
+  registration('/v1/vehicles', vehicleSchema, (v, actor) => masterData.registerVehicle(v, actor));
   api.get(
     '/v1/sites/:siteId',
-    { schema: { tags: ['master data'], params: z.object({ siteId: z.string() }) } },
+    {
+      config: { access: access.reference },
+      schema: { tags: ['master data'], params: z.object({ siteId: z.string() }) },
+    },
     async (request) => {
       const site = await masterData.site(request.params.siteId);
       if (site === undefined)
@@ -57,7 +65,10 @@ export function registerMasterDataRoutes(app: FastifyInstance, masterData: Maste
   );
   api.get(
     '/v1/vehicles/:plate',
-    { schema: { tags: ['master data'], params: z.object({ plate: plateSchema }) } },
+    {
+      config: { access: access.reference },
+      schema: { tags: ['master data'], params: z.object({ plate: plateSchema }) },
+    },
     async (request) => {
       const vehicle = await masterData.vehicle(request.params.plate);
       if (vehicle === undefined)

@@ -1,6 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { errorCatalogue, LedgerError, type ErrorCode } from '../../domain/errors/catalogue.js';
+import { isStoreUnavailable } from '../../store/unavailable.js';
+
+/** What a 503 for an unreachable database tells clients to wait before they retry. */
+export const STORE_RETRY_AFTER_SECONDS = 2;
 
 /** RFC 9457 problem details, as every error response of the API is shaped. */
 export interface ProblemDetails {
@@ -73,6 +77,25 @@ export function registerProblemHandlers(app: FastifyInstance): void {
         problem(error.code, error.message, { ...error.details, instance: request.url }),
       );
     }
+    if (error.code === 'FST_ERR_HANDLER_TIMEOUT') {
+      return send(
+        reply,
+        problem('LEDGER_ERR_TIMED_OUT', 'The ledger did not answer in time; retry later.', {
+          instance: request.url,
+        }),
+      );
+    }
+    if (isStoreUnavailable(error)) {
+      // Not a bug: the database is restarting or out of reach. Say when to come back.
+      request.log.warn({ err: error }, 'event store unavailable');
+      void reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      return send(
+        reply,
+        problem('LEDGER_ERR_STORE_UNAVAILABLE', 'The database cannot be reached; retry shortly.', {
+          instance: request.url,
+        }),
+      );
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return send(reply, {
@@ -90,5 +113,43 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) =>
     send(reply, problem('LEDGER_ERR_NOT_FOUND', `No route ${request.method} ${request.url}`)),
+  );
+  // PostgreSQL text cannot hold NUL: a path or query parameter with %00 would fail the lookup
+  // it is used in as a 500, so it is refused before any route runs.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!/%00/.test(request.url)) return undefined;
+    return send(
+      reply,
+      problem('LEDGER_ERR_INVALID_INPUT', 'the URL may not contain NUL (%00)', {
+        instance: request.url,
+      }),
+    );
+  });
+}
+
+/**
+ * What fastify answers itself before routing (a URL that does not decode, a path parameter
+ * longer than `maxParamLength`): passed as `frameworkErrors` to Fastify so that these answers
+ * are problem+json too.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    void send(reply, {
+      ...problem('LEDGER_ERR_INVALID_INPUT', error.message, { instance: request.url }),
+      status,
+    });
+    return;
+  }
+  request.log.error({ err: error }, 'unhandled framework error');
+  void send(
+    reply,
+    problem('LEDGER_ERR_INTERNAL', 'The ledger could not complete the request.', {
+      instance: request.url,
+    }),
   );
 }

@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { assertSiteInScope } from '../../access/scope.js';
+import type { Principal } from '../../access/roles.js';
 import { LedgerError } from '../../domain/errors/catalogue.js';
 import type { IngestOptions, ItemOutcome } from '../../ingestion/weighing-ingestion.js';
 import type { EventStore } from '../../store/port.js';
+import { principalOf } from '../access/access-control.js';
+import { access } from '../access/policies.js';
 import { trustedJsonSerializer } from '../openapi/trusted-serializer.js';
 import { problem } from '../problems/problem-details.js';
 import { parseReportItem } from './report-items.js';
@@ -56,6 +60,8 @@ export interface ReportRoutes<C> {
   readonly tag: string;
   /** What one report looks like (also the OpenAPI body of the single route). */
   readonly itemSchema: z.ZodType;
+  /** The site a report is for (a station key may post only for its own), if it names one. */
+  readonly siteOf: (command: C) => string | undefined;
   readonly ingest: (
     items: readonly { eventId: string; command: C }[],
     options: IngestOptions,
@@ -72,15 +78,17 @@ export interface ReportRoutes<C> {
  */
 export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRoutes<C>): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const options = (correlationId: string): IngestOptions => ({
+  // The key that posted the reports is the actor of every event they record.
+  const options = (principal: Principal, correlationId: string): IngestOptions => ({
     now: routes.clock(),
-    actor: 'api',
+    actor: principal.keyId,
     correlationId,
   });
 
   api.post(
     routes.path,
     {
+      config: { access: access.report },
       schema: {
         tags: [routes.tag],
         description:
@@ -90,8 +98,10 @@ export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRout
       },
     },
     async (request, reply) => {
+      const principal = principalOf(request);
       const item = parseReportItem<C>(routes.itemSchema, request.body, '');
-      const [outcome] = await routes.ingest([item], options(request.id));
+      assertSiteInScope(principal, routes.siteOf(item.command));
+      const [outcome] = await routes.ingest([item], options(principal, request.id));
       if (outcome === undefined) throw new LedgerError('LEDGER_ERR_INTERNAL', 'no outcome');
       if (outcome.status === 'rejected') throw outcome.error;
       return reply
@@ -103,6 +113,7 @@ export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRout
   api.post(
     `${routes.path}/batch`,
     {
+      config: { access: access.report },
       serializerCompiler: trustedJsonSerializer,
       schema: {
         tags: [routes.tag],
@@ -114,18 +125,22 @@ export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRout
       },
     },
     async (request) => {
+      const principal = principalOf(request);
       const results: ItemResult[] = [];
       const valid: { index: number; item: { eventId: string; command: C } }[] = [];
       request.body.items.forEach((raw, index) => {
+        let eventId: string | undefined;
         try {
-          valid.push({
-            index,
-            item: parseReportItem<C>(routes.itemSchema, raw, `items[${index}]`),
-          });
+          const item = parseReportItem<C>(routes.itemSchema, raw, `items[${index}]`);
+          eventId = item.eventId;
+          // Another site's report is refused alone (403); the rest of the batch goes on.
+          assertSiteInScope(principal, routes.siteOf(item.command));
+          valid.push({ index, item });
         } catch (error) {
           if (!(error instanceof LedgerError)) throw error;
           results[index] = {
             index,
+            ...(eventId === undefined ? {} : { eventId }),
             status: 'rejected',
             problem: problem(error.code, error.message, { ...error.details }),
           };
@@ -133,7 +148,7 @@ export function registerReportRoutes<C>(app: FastifyInstance, routes: ReportRout
       });
       const outcomes = await routes.ingest(
         valid.map((v) => v.item),
-        options(request.id),
+        options(principal, request.id),
       );
       outcomes.forEach((outcome, k) => {
         const index = valid[k]?.index ?? -1;

@@ -9,6 +9,9 @@ import { dailyTonnage } from '../../projections/daily-tonnage/projection.js';
 import { queryTonnage, tonnageDimensions } from '../../projections/daily-tonnage/query.js';
 import { waitForCheckpoint } from '../../projections/runner/wait.js';
 import { trustedJsonSerializer } from '../openapi/trusted-serializer.js';
+import { assertDistrictInScope } from '../../access/scope.js';
+import { principalOf } from '../access/access-control.js';
+import { access } from '../access/policies.js';
 
 const MAX_WAIT_MS = 30_000;
 
@@ -63,6 +66,7 @@ export function registerTonnageRoutes(app: FastifyInstance, db: Kysely<unknown>)
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/tonnage',
     {
+      config: { access: access.read },
       serializerCompiler: trustedJsonSerializer,
       schema: {
         tags: ['tonnage'],
@@ -76,6 +80,7 @@ export function registerTonnageRoutes(app: FastifyInstance, db: Kysely<unknown>)
     },
     async (request) => {
       const q = request.query;
+      assertDistrictInScope(principalOf(request), q.districtId);
       if (q.minPosition !== undefined) {
         // Read-your-writes: wait for the projection before reading it.
         const reached = await waitForCheckpoint(db, dailyTonnage.name, q.minPosition, q.waitMs);

@@ -14,6 +14,8 @@ export function registerTripRoutes(
     path: '/v1/trips',
     tag: 'trips',
     itemSchema: reportItemSchema(tripCommandSchemas),
+    // Dispatch and collection name no site: a station key cannot post them (an admin can).
+    siteOf: (command) => ('siteId' in command.data ? command.data.siteId : undefined),
     ingest: (items, options) => deps.ingestion.ingest(items, options),
     store: deps.store,
     clock: deps.clock,

@@ -16,6 +16,7 @@ export function registerWeighingRoutes(
     path: '/v1/weighings',
     tag: 'weighings',
     itemSchema: weighingItemSchema,
+    siteOf: (command) => command.data.siteId,
     ingest: (items, options) => deps.ingestion.ingest(items, options),
     store: deps.store,
     clock: deps.clock,

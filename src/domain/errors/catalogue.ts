@@ -5,6 +5,11 @@
  */
 export const errorCatalogue = {
   LEDGER_ERR_INVALID_INPUT: { status: 400, title: 'The input is not valid' },
+  LEDGER_ERR_UNAUTHENTICATED: {
+    status: 401,
+    title: 'No valid API key: send Authorization: Bearer <key>',
+  },
+  LEDGER_ERR_FORBIDDEN: { status: 403, title: "The API key's role or scope does not allow this" },
   LEDGER_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
   LEDGER_ERR_WRONG_EXPECTED_REVISION: {
     status: 409,
@@ -39,12 +44,14 @@ export const errorCatalogue = {
     status: 409,
     title: 'The vehicle already has an open ticket at this site',
   },
+  LEDGER_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests for this API key' },
   LEDGER_ERR_NOT_CAUGHT_UP: {
     status: 503,
     title: 'The projection has not reached the requested position yet',
   },
   LEDGER_ERR_STORE_UNAVAILABLE: { status: 503, title: 'The event store cannot be reached' },
   LEDGER_ERR_SEALING_UNAVAILABLE: { status: 503, title: 'This server holds no sealing key' },
+  LEDGER_ERR_TIMED_OUT: { status: 503, title: 'The ledger did not answer in time' },
   LEDGER_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
